@@ -1,0 +1,328 @@
+//! Rewrites spec facts that progenitor cannot take as they are.
+//!
+//! The specs record what the services do. Where that collides with a
+//! progenitor limit, the fact stays in the spec and the adaptation lives here,
+//! so it is applied the same way to every spec and documented in one place.
+
+use serde_json::{Map, Value};
+
+/// Request media types progenitor can emit itself.
+pub const NATIVE_REQUEST_TYPES: &[&str] = &[
+    "application/json",
+    "application/octet-stream",
+    "application/x-www-form-urlencoded",
+    "text/plain",
+];
+
+/// An operation whose request body the runtime must relabel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentTypeOverride {
+    /// Operation id.
+    pub operation_id: String,
+    /// The media type the service expects.
+    pub media_type: String,
+}
+
+/// Applies every adaptation in place; returns the request bodies whose media
+/// type was replaced, so the runtime can restore it on the wire.
+pub fn normalize(doc: &mut Value) -> Vec<ContentTypeOverride> {
+    strip_closed_objects(doc);
+    let mut overrides = Vec::new();
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return overrides;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            if !is_method(method) {
+                continue;
+            }
+            let Some(op) = op.as_object_mut() else {
+                continue;
+            };
+            split_default_response(op);
+            drop_bodyless_errors(op);
+            unify_error_schemas(op);
+            drop_codes_covered_by_ranges(op);
+            if let Some(o) = relabel_request_body(op) {
+                overrides.push(o);
+            }
+        }
+    }
+    overrides
+}
+
+/// True for the keys of a path item that hold operations.
+pub fn is_method(key: &str) -> bool {
+    matches!(
+        key,
+        "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace"
+    )
+}
+
+/// `additionalProperties: false` becomes `deny_unknown_fields`, which would
+/// break decoding the day a service adds a field. Drop it everywhere.
+fn strip_closed_objects(node: &mut Value) {
+    match node {
+        Value::Object(map) => {
+            if map.get("additionalProperties") == Some(&Value::Bool(false)) {
+                map.remove("additionalProperties");
+            }
+            map.values_mut().for_each(strip_closed_objects);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_closed_objects),
+        _ => {}
+    }
+}
+
+/// Progenitor treats a `default` response as a second success type. When an
+/// operation also documents a 2xx response, `default` can only describe
+/// errors, so it is restated as `4XX` and `5XX` (explicit codes still win).
+fn split_default_response(op: &mut Map<String, Value>) {
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let has_success = responses.keys().any(|k| k.starts_with('2'));
+    if !has_success {
+        return;
+    }
+    if let Some(default) = responses.remove("default") {
+        for range in ["4XX", "5XX"] {
+            responses
+                .entry(range.to_string())
+                .or_insert_with(|| default.clone());
+        }
+    }
+}
+
+/// An explicit status whose body is the same as its range's adds nothing to
+/// decoding and would only produce an unreachable match arm.
+fn drop_codes_covered_by_ranges(op: &mut Map<String, Value>) {
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let ranges: Vec<(char, Option<Value>)> = responses
+        .iter()
+        .filter(|(code, _)| code.len() == 3 && code.ends_with("XX"))
+        .map(|(code, r)| {
+            (
+                code.chars().next().unwrap_or('0'),
+                r.get("content").cloned(),
+            )
+        })
+        .collect();
+    responses.retain(|code, r| {
+        !ranges.iter().any(|(first, content)| {
+            code.len() == 3
+                && !code.ends_with("XX")
+                && code.starts_with(*first)
+                && r.get("content").cloned() == *content
+        })
+    });
+}
+
+/// Progenitor discards the body of an error response the spec documents
+/// without one. Leaving such responses out of its view makes them arrive as
+/// `UnexpectedResponse`, body intact, so the facade can still decode the
+/// service's error message.
+fn drop_bodyless_errors(op: &mut Map<String, Value>) {
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
+    };
+    responses.retain(|code, response| {
+        let is_error = code.starts_with('4') || code.starts_with('5');
+        let has_body = response
+            .get("content")
+            .and_then(Value::as_object)
+            .is_some_and(|c| !c.is_empty());
+        // `$ref` responses are kept: their body is described elsewhere.
+        !is_error || has_body || response.get("$ref").is_some()
+    });
+}
+
+/// Keywords that constrain a value without changing its shape.
+const CONSTRAINTS: &[&str] = &[
+    "description",
+    "title",
+    "minItems",
+    "maxItems",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minimum",
+    "maximum",
+    "uniqueItems",
+    "example",
+];
+
+fn without_constraints(schema: &Value) -> Value {
+    match schema {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(k, _)| !CONSTRAINTS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), without_constraints(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_constraints).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Progenitor gives an operation one error type. Services often document
+/// the same error body per status with different limits (an array of at most
+/// 1 message here, 100 there); such schemas are decoded as one shape, with the
+/// limits left out so that no body the service sends is rejected.
+fn unify_error_schemas(op: &mut Map<String, Value>) {
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let schemas: Vec<&mut Value> = responses
+        .iter_mut()
+        .filter(|(code, _)| code.starts_with('4') || code.starts_with('5'))
+        .filter_map(|(_, r)| r.pointer_mut("/content/application~1json/schema"))
+        .collect();
+    let Some(first) = schemas.first().map(|s| without_constraints(s)) else {
+        return;
+    };
+    if schemas.iter().all(|s| without_constraints(s) == first)
+        && schemas.iter().any(|s| **s != first)
+    {
+        for schema in schemas {
+            *schema = first.clone();
+        }
+    }
+}
+
+/// A request body in a media type progenitor cannot emit (such as
+/// `application/yaml`) is generated as `text/plain`; the runtime restores the
+/// real `Content-Type` from the returned override.
+fn relabel_request_body(op: &mut Map<String, Value>) -> Option<ContentTypeOverride> {
+    let operation_id = op.get("operationId")?.as_str()?.to_string();
+    let content = op
+        .get_mut("requestBody")?
+        .get_mut("content")?
+        .as_object_mut()?;
+    if content.len() != 1 {
+        return None;
+    }
+    let media_type = content.keys().next()?.clone();
+    let base = media_type.split(';').next().unwrap_or_default().trim();
+    if NATIVE_REQUEST_TYPES.contains(&base) {
+        return None;
+    }
+    let is_string_body = content[&media_type]
+        .pointer("/schema/type")
+        .and_then(Value::as_str)
+        == Some("string");
+    if !is_string_body {
+        return None;
+    }
+    let body = content.remove(&media_type)?;
+    content.insert("text/plain".to_string(), body);
+    Some(ContentTypeOverride {
+        operation_id,
+        media_type,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn default_response_becomes_error_ranges() {
+        let mut doc = json!({"paths": {"/a": {"get": {"operationId": "a", "responses": {
+            "200": {"description": "ok"},
+            "404": {"description": "missing"},
+            "default": {"description": "error"}
+        }}}}});
+        normalize(&mut doc);
+        let responses = &doc["paths"]["/a"]["get"]["responses"];
+        assert!(responses.get("default").is_none());
+        assert_eq!(responses["4XX"]["description"], "error");
+        assert_eq!(responses["5XX"]["description"], "error");
+        assert_eq!(responses["404"]["description"], "missing");
+    }
+
+    #[test]
+    fn bodyless_errors_are_left_to_the_caller() {
+        let mut doc = json!({"paths": {"/a": {"get": {"operationId": "a", "responses": {
+            "200": {"description": "ok"},
+            "400": {"description": "bad", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "401": {"description": "no body"}
+        }}}}});
+        normalize(&mut doc);
+        let responses = &doc["paths"]["/a"]["get"]["responses"];
+        assert!(responses.get("401").is_none());
+        assert!(responses.get("400").is_some());
+        assert!(responses.get("200").is_some());
+    }
+
+    #[test]
+    fn error_schemas_differing_in_limits_become_one() {
+        let list = |max: u64| {
+            json!({"content": {"application/json": {"schema": {
+            "type": "array", "maxItems": max, "items": {"type": "string"}}}}})
+        };
+        let mut doc = json!({"paths": {"/a": {"get": {"operationId": "a", "responses": {
+            "200": {"description": "ok"}, "400": list(1), "413": list(100)
+        }}}}});
+        normalize(&mut doc);
+        let r = &doc["paths"]["/a"]["get"]["responses"];
+        assert_eq!(r["400"], r["413"]);
+        assert!(
+            r["400"]["content"]["application/json"]["schema"]
+                .get("maxItems")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn default_alone_is_left_as_success() {
+        let mut doc = json!({"paths": {"/a": {"get": {"operationId": "a", "responses": {
+            "default": {"description": "any"}
+        }}}}});
+        normalize(&mut doc);
+        assert!(
+            doc["paths"]["/a"]["get"]["responses"]
+                .get("default")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn yaml_body_is_relabelled_and_reported() {
+        let mut doc = json!({"paths": {"/c": {"post": {"operationId": "upload", "requestBody": {
+            "content": {"application/yaml": {"schema": {"type": "string"}}}
+        }, "responses": {"200": {"description": "ok"}}}}}});
+        let overrides = normalize(&mut doc);
+        assert_eq!(
+            overrides,
+            vec![ContentTypeOverride {
+                operation_id: "upload".into(),
+                media_type: "application/yaml".into()
+            }]
+        );
+        let content = &doc["paths"]["/c"]["post"]["requestBody"]["content"];
+        assert!(content.get("text/plain").is_some());
+        assert!(content.get("application/yaml").is_none());
+    }
+
+    #[test]
+    fn closed_objects_are_opened() {
+        let mut doc = json!({"components": {"schemas": {"A": {
+            "type": "object", "additionalProperties": false,
+            "properties": {"m": {"type": "object", "additionalProperties": {"type": "string"}}}
+        }}}});
+        normalize(&mut doc);
+        let a = &doc["components"]["schemas"]["A"];
+        assert!(a.get("additionalProperties").is_none());
+        assert_eq!(
+            a["properties"]["m"]["additionalProperties"]["type"],
+            "string"
+        );
+    }
+}
