@@ -98,6 +98,8 @@ fn operation_table(doc: &Value, overrides: &[ContentTypeOverride]) -> proc_macro
                 }
                 None => quote!(None),
             };
+            let unexploded =
+                unexploded_query_arrays(doc, item.get("parameters"), op.get("parameters"));
             ops.push((
                 name.clone(),
                 quote! {
@@ -108,6 +110,7 @@ fn operation_table(doc: &Value, overrides: &[ContentTypeOverride]) -> proc_macro
                         path: #path,
                         idempotent: #idempotent,
                         request_content_type: #content_type,
+                        comma_separated_query: &[#(#unexploded),*],
                     }
                 },
             ));
@@ -129,4 +132,30 @@ fn method_name(operation_id: &str) -> String {
         .replace('\'', "")
         .replace(|c: char| !(c.is_alphanumeric() || c == '_'), "-")
         .to_snake_case()
+}
+
+/// Query arrays with `explode: false`, which the service expects as one
+/// comma-separated value; progenitor repeats the key, so the runtime joins them.
+fn unexploded_query_arrays(
+    doc: &Value,
+    shared: Option<&Value>,
+    own: Option<&Value>,
+) -> Vec<String> {
+    let params = shared
+        .and_then(Value::as_array)
+        .into_iter()
+        .chain(own.and_then(Value::as_array))
+        .flatten();
+    params
+        .map(|p| match p.get("$ref").and_then(Value::as_str) {
+            Some(r) => doc
+                .pointer(r.trim_start_matches('#'))
+                .unwrap_or(&Value::Null),
+            None => p,
+        })
+        .filter(|p| p.get("in").and_then(Value::as_str) == Some("query"))
+        .filter(|p| p.get("explode") == Some(&Value::Bool(false)))
+        .filter(|p| p.pointer("/schema/type").and_then(Value::as_str) == Some("array"))
+        .filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_string))
+        .collect()
 }

@@ -80,6 +80,11 @@ pub mod types {
     ///An issue security scheme to create, with its details.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct CreateIssueSecuritySchemeDetails {
+        ///What the new scheme is for.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<
+            CreateIssueSecuritySchemeDetailsDescription,
+        >,
         ///Levels to add to the new scheme.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub levels: ::std::vec::Vec<SecuritySchemeLevelBean>,
@@ -89,6 +94,62 @@ pub mod types {
     impl CreateIssueSecuritySchemeDetails {
         pub fn builder() -> builder::CreateIssueSecuritySchemeDetails {
             Default::default()
+        }
+    }
+    ///What the new scheme is for.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct CreateIssueSecuritySchemeDetailsDescription(::std::string::String);
+    impl ::std::ops::Deref for CreateIssueSecuritySchemeDetailsDescription {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<CreateIssueSecuritySchemeDetailsDescription>
+    for ::std::string::String {
+        fn from(value: CreateIssueSecuritySchemeDetailsDescription) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for CreateIssueSecuritySchemeDetailsDescription {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 255usize {
+                return Err("longer than 255 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CreateIssueSecuritySchemeDetailsDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for CreateIssueSecuritySchemeDetailsDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CreateIssueSecuritySchemeDetailsDescription {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///Name of the scheme; must be unique, ignoring case.
@@ -505,6 +566,9 @@ pub mod types {
     ///A permission scheme.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct PermissionScheme {
+        ///Free-text note about the permission scheme.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         ///Expand options supported for the permission scheme.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expand: ::std::option::Option<::std::string::String>,
@@ -714,6 +778,9 @@ pub mod types {
     ///An issue security level.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct SecurityLevel {
+        ///What the level is for.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         ///ID of the security level.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
@@ -771,6 +838,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub default_security_level_id: ::std::option::Option<i64>,
+        ///What the scheme is for.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         ///ID of the issue security scheme.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<i64>,
@@ -802,6 +872,9 @@ pub mod types {
     ///`SecuritySchemeLevelBean`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SecuritySchemeLevelBean {
+        ///What the level is for.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<SecuritySchemeLevelBeanDescription>,
         ///Whether this level becomes the default; defaults to false.
         #[serde(
             rename = "isDefault",
@@ -817,6 +890,62 @@ pub mod types {
     impl SecuritySchemeLevelBean {
         pub fn builder() -> builder::SecuritySchemeLevelBean {
             Default::default()
+        }
+    }
+    ///What the level is for.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct SecuritySchemeLevelBeanDescription(::std::string::String);
+    impl ::std::ops::Deref for SecuritySchemeLevelBeanDescription {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SecuritySchemeLevelBeanDescription>
+    for ::std::string::String {
+        fn from(value: SecuritySchemeLevelBeanDescription) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for SecuritySchemeLevelBeanDescription {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 4000usize {
+                return Err("longer than 4000 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SecuritySchemeLevelBeanDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for SecuritySchemeLevelBeanDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SecuritySchemeLevelBeanDescription {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///Name of the level; must be unique.
@@ -892,10 +1021,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SecuritySchemeMembersRequest {
         ///Members to add to the level.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub members: ::std::vec::Vec<SecuritySchemeLevelMemberBean>,
-        #[serde(rename = "securitySchemeLevelMembers")]
-        pub security_scheme_level_members: ::serde_json::Value,
     }
     impl SecuritySchemeMembersRequest {
         pub fn builder() -> builder::SecuritySchemeMembersRequest {
@@ -911,6 +1037,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub default_level: ::std::option::Option<i64>,
+        ///What the scheme is for.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         ///ID of the issue security scheme.
         pub id: i64,
         ///Name of the issue security scheme.
@@ -961,6 +1090,9 @@ pub mod types {
     ///Status information about a task.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct TaskProgressBeanObject {
+        ///What the task does.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         ///Time the task has spent running, in milliseconds.
         #[serde(rename = "elapsedRuntime")]
         pub elapsed_runtime: i64,
@@ -1078,6 +1210,11 @@ pub mod types {
     ///Changes to an issue security level.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct UpdateIssueSecurityLevelDetails {
+        ///New text describing the level.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<
+            UpdateIssueSecurityLevelDetailsDescription,
+        >,
         ///New name for the level; must be unique.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<UpdateIssueSecurityLevelDetailsName>,
@@ -1085,6 +1222,62 @@ pub mod types {
     impl UpdateIssueSecurityLevelDetails {
         pub fn builder() -> builder::UpdateIssueSecurityLevelDetails {
             Default::default()
+        }
+    }
+    ///New text describing the level.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct UpdateIssueSecurityLevelDetailsDescription(::std::string::String);
+    impl ::std::ops::Deref for UpdateIssueSecurityLevelDetailsDescription {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UpdateIssueSecurityLevelDetailsDescription>
+    for ::std::string::String {
+        fn from(value: UpdateIssueSecurityLevelDetailsDescription) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for UpdateIssueSecurityLevelDetailsDescription {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 255usize {
+                return Err("longer than 255 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UpdateIssueSecurityLevelDetailsDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for UpdateIssueSecurityLevelDetailsDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UpdateIssueSecurityLevelDetailsDescription {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///New name for the level; must be unique.
@@ -1146,6 +1339,11 @@ pub mod types {
     ///`UpdateIssueSecuritySchemeRequestBean`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct UpdateIssueSecuritySchemeRequestBean {
+        ///New text describing the scheme.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<
+            UpdateIssueSecuritySchemeRequestBeanDescription,
+        >,
         ///New name for the issue security scheme; must be unique.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<UpdateIssueSecuritySchemeRequestBeanName>,
@@ -1153,6 +1351,64 @@ pub mod types {
     impl UpdateIssueSecuritySchemeRequestBean {
         pub fn builder() -> builder::UpdateIssueSecuritySchemeRequestBean {
             Default::default()
+        }
+    }
+    ///New text describing the scheme.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct UpdateIssueSecuritySchemeRequestBeanDescription(::std::string::String);
+    impl ::std::ops::Deref for UpdateIssueSecuritySchemeRequestBeanDescription {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UpdateIssueSecuritySchemeRequestBeanDescription>
+    for ::std::string::String {
+        fn from(value: UpdateIssueSecuritySchemeRequestBeanDescription) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for UpdateIssueSecuritySchemeRequestBeanDescription {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 255usize {
+                return Err("longer than 255 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str>
+    for UpdateIssueSecuritySchemeRequestBeanDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for UpdateIssueSecuritySchemeRequestBeanDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for UpdateIssueSecuritySchemeRequestBeanDescription {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///New name for the issue security scheme; must be unique.
@@ -1214,6 +1470,9 @@ pub mod types {
     ///A project category.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct UpdatedProjectCategory {
+        ///Category description text.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
         ///ID of the project category.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
@@ -1472,6 +1731,12 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct CreateIssueSecuritySchemeDetails {
+            description: ::std::result::Result<
+                ::std::option::Option<
+                    super::CreateIssueSecuritySchemeDetailsDescription,
+                >,
+                ::std::string::String,
+            >,
             levels: ::std::result::Result<
                 ::std::vec::Vec<super::SecuritySchemeLevelBean>,
                 ::std::string::String,
@@ -1484,12 +1749,29 @@ pub mod types {
         impl ::std::default::Default for CreateIssueSecuritySchemeDetails {
             fn default() -> Self {
                 Self {
+                    description: Ok(Default::default()),
                     levels: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
                 }
             }
         }
         impl CreateIssueSecuritySchemeDetails {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::CreateIssueSecuritySchemeDetailsDescription,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
             pub fn levels<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -1524,6 +1806,7 @@ pub mod types {
                 value: CreateIssueSecuritySchemeDetails,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    description: value.description?,
                     levels: value.levels?,
                     name: value.name?,
                 })
@@ -1533,6 +1816,7 @@ pub mod types {
         for CreateIssueSecuritySchemeDetails {
             fn from(value: super::CreateIssueSecuritySchemeDetails) -> Self {
                 Self {
+                    description: Ok(value.description),
                     levels: Ok(value.levels),
                     name: Ok(value.name),
                 }
@@ -2965,6 +3249,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct PermissionScheme {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             expand: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -2987,6 +3275,7 @@ pub mod types {
         impl ::std::default::Default for PermissionScheme {
             fn default() -> Self {
                 Self {
+                    description: Ok(Default::default()),
                     expand: Ok(Default::default()),
                     id: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
@@ -2997,6 +3286,18 @@ pub mod types {
             }
         }
         impl PermissionScheme {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
             pub fn expand<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -3074,6 +3375,7 @@ pub mod types {
                 value: PermissionScheme,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    description: value.description?,
                     expand: value.expand?,
                     id: value.id?,
                     name: value.name?,
@@ -3086,6 +3388,7 @@ pub mod types {
         impl ::std::convert::From<super::PermissionScheme> for PermissionScheme {
             fn from(value: super::PermissionScheme) -> Self {
                 Self {
+                    description: Ok(value.description),
                     expand: Ok(value.expand),
                     id: Ok(value.id),
                     name: Ok(value.name),
@@ -3388,6 +3691,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct SecurityLevel {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -3412,6 +3719,7 @@ pub mod types {
         impl ::std::default::Default for SecurityLevel {
             fn default() -> Self {
                 Self {
+                    description: Ok(Default::default()),
                     id: Ok(Default::default()),
                     is_default: Ok(Default::default()),
                     issue_security_scheme_id: Ok(Default::default()),
@@ -3421,6 +3729,18 @@ pub mod types {
             }
         }
         impl SecurityLevel {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -3488,6 +3808,7 @@ pub mod types {
                 value: SecurityLevel,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    description: value.description?,
                     id: value.id?,
                     is_default: value.is_default?,
                     issue_security_scheme_id: value.issue_security_scheme_id?,
@@ -3499,6 +3820,7 @@ pub mod types {
         impl ::std::convert::From<super::SecurityLevel> for SecurityLevel {
             fn from(value: super::SecurityLevel) -> Self {
                 Self {
+                    description: Ok(value.description),
                     id: Ok(value.id),
                     is_default: Ok(value.is_default),
                     issue_security_scheme_id: Ok(value.issue_security_scheme_id),
@@ -3638,6 +3960,10 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             id: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             levels: ::std::result::Result<
                 ::std::vec::Vec<super::SecurityLevel>,
@@ -3656,6 +3982,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     default_security_level_id: Ok(Default::default()),
+                    description: Ok(Default::default()),
                     id: Ok(Default::default()),
                     levels: Ok(Default::default()),
                     name: Ok(Default::default()),
@@ -3675,6 +4002,18 @@ pub mod types {
                         format!(
                             "error converting supplied value for default_security_level_id: {e}"
                         )
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
                     });
                 self
             }
@@ -3732,6 +4071,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     default_security_level_id: value.default_security_level_id?,
+                    description: value.description?,
                     id: value.id?,
                     levels: value.levels?,
                     name: value.name?,
@@ -3743,6 +4083,7 @@ pub mod types {
             fn from(value: super::SecurityScheme) -> Self {
                 Self {
                     default_security_level_id: Ok(value.default_security_level_id),
+                    description: Ok(value.description),
                     id: Ok(value.id),
                     levels: Ok(value.levels),
                     name: Ok(value.name),
@@ -3788,6 +4129,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct SecuritySchemeLevelBean {
+            description: ::std::result::Result<
+                ::std::option::Option<super::SecuritySchemeLevelBeanDescription>,
+                ::std::string::String,
+            >,
             is_default: ::std::result::Result<
                 ::std::option::Option<bool>,
                 ::std::string::String,
@@ -3804,6 +4149,7 @@ pub mod types {
         impl ::std::default::Default for SecuritySchemeLevelBean {
             fn default() -> Self {
                 Self {
+                    description: Ok(Default::default()),
                     is_default: Ok(Default::default()),
                     members: Ok(Default::default()),
                     name: Err("no value supplied for name".to_string()),
@@ -3811,6 +4157,20 @@ pub mod types {
             }
         }
         impl SecuritySchemeLevelBean {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SecuritySchemeLevelBeanDescription>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
             pub fn is_default<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<bool>>,
@@ -3857,6 +4217,7 @@ pub mod types {
                 value: SecuritySchemeLevelBean,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    description: value.description?,
                     is_default: value.is_default?,
                     members: value.members?,
                     name: value.name?,
@@ -3867,6 +4228,7 @@ pub mod types {
         for SecuritySchemeLevelBean {
             fn from(value: super::SecuritySchemeLevelBean) -> Self {
                 Self {
+                    description: Ok(value.description),
                     is_default: Ok(value.is_default),
                     members: Ok(value.members),
                     name: Ok(value.name),
@@ -3942,18 +4304,11 @@ pub mod types {
                 ::std::vec::Vec<super::SecuritySchemeLevelMemberBean>,
                 ::std::string::String,
             >,
-            security_scheme_level_members: ::std::result::Result<
-                ::serde_json::Value,
-                ::std::string::String,
-            >,
         }
         impl ::std::default::Default for SecuritySchemeMembersRequest {
             fn default() -> Self {
                 Self {
-                    members: Ok(Default::default()),
-                    security_scheme_level_members: Err(
-                        "no value supplied for security_scheme_level_members".to_string(),
-                    ),
+                    members: Err("no value supplied for members".to_string()),
                 }
             }
         }
@@ -3972,20 +4327,6 @@ pub mod types {
                     });
                 self
             }
-            pub fn security_scheme_level_members<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::serde_json::Value>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.security_scheme_level_members = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for security_scheme_level_members: {e}"
-                        )
-                    });
-                self
-            }
         }
         impl ::std::convert::TryFrom<SecuritySchemeMembersRequest>
         for super::SecuritySchemeMembersRequest {
@@ -3993,27 +4334,23 @@ pub mod types {
             fn try_from(
                 value: SecuritySchemeMembersRequest,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    members: value.members?,
-                    security_scheme_level_members: value.security_scheme_level_members?,
-                })
+                Ok(Self { members: value.members? })
             }
         }
         impl ::std::convert::From<super::SecuritySchemeMembersRequest>
         for SecuritySchemeMembersRequest {
             fn from(value: super::SecuritySchemeMembersRequest) -> Self {
-                Self {
-                    members: Ok(value.members),
-                    security_scheme_level_members: Ok(
-                        value.security_scheme_level_members,
-                    ),
-                }
+                Self { members: Ok(value.members) }
             }
         }
         #[derive(Clone, Debug)]
         pub struct SecuritySchemeWithProjects {
             default_level: ::std::result::Result<
                 ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<i64, ::std::string::String>,
@@ -4028,6 +4365,7 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     default_level: Ok(Default::default()),
+                    description: Ok(Default::default()),
                     id: Err("no value supplied for id".to_string()),
                     name: Err("no value supplied for name".to_string()),
                     project_ids: Ok(Default::default()),
@@ -4045,6 +4383,18 @@ pub mod types {
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for default_level: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
                     });
                 self
             }
@@ -4103,6 +4453,7 @@ pub mod types {
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     default_level: value.default_level?,
+                    description: value.description?,
                     id: value.id?,
                     name: value.name?,
                     project_ids: value.project_ids?,
@@ -4115,6 +4466,7 @@ pub mod types {
             fn from(value: super::SecuritySchemeWithProjects) -> Self {
                 Self {
                     default_level: Ok(value.default_level),
+                    description: Ok(value.description),
                     id: Ok(value.id),
                     name: Ok(value.name),
                     project_ids: Ok(value.project_ids),
@@ -4222,6 +4574,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct TaskProgressBeanObject {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             elapsed_runtime: ::std::result::Result<i64, ::std::string::String>,
             finished: ::std::result::Result<
                 ::std::option::Option<i64>,
@@ -4253,6 +4609,7 @@ pub mod types {
         impl ::std::default::Default for TaskProgressBeanObject {
             fn default() -> Self {
                 Self {
+                    description: Ok(Default::default()),
                     elapsed_runtime: Err(
                         "no value supplied for elapsed_runtime".to_string(),
                     ),
@@ -4271,6 +4628,18 @@ pub mod types {
             }
         }
         impl TaskProgressBeanObject {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
             pub fn elapsed_runtime<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<i64>,
@@ -4423,6 +4792,7 @@ pub mod types {
                 value: TaskProgressBeanObject,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    description: value.description?,
                     elapsed_runtime: value.elapsed_runtime?,
                     finished: value.finished?,
                     id: value.id?,
@@ -4442,6 +4812,7 @@ pub mod types {
         for TaskProgressBeanObject {
             fn from(value: super::TaskProgressBeanObject) -> Self {
                 Self {
+                    description: Ok(value.description),
                     elapsed_runtime: Ok(value.elapsed_runtime),
                     finished: Ok(value.finished),
                     id: Ok(value.id),
@@ -4459,6 +4830,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct UpdateIssueSecurityLevelDetails {
+            description: ::std::result::Result<
+                ::std::option::Option<super::UpdateIssueSecurityLevelDetailsDescription>,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<
                 ::std::option::Option<super::UpdateIssueSecurityLevelDetailsName>,
                 ::std::string::String,
@@ -4467,11 +4842,28 @@ pub mod types {
         impl ::std::default::Default for UpdateIssueSecurityLevelDetails {
             fn default() -> Self {
                 Self {
+                    description: Ok(Default::default()),
                     name: Ok(Default::default()),
                 }
             }
         }
         impl UpdateIssueSecurityLevelDetails {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::UpdateIssueSecurityLevelDetailsDescription,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4493,17 +4885,29 @@ pub mod types {
             fn try_from(
                 value: UpdateIssueSecurityLevelDetails,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { name: value.name? })
+                Ok(Self {
+                    description: value.description?,
+                    name: value.name?,
+                })
             }
         }
         impl ::std::convert::From<super::UpdateIssueSecurityLevelDetails>
         for UpdateIssueSecurityLevelDetails {
             fn from(value: super::UpdateIssueSecurityLevelDetails) -> Self {
-                Self { name: Ok(value.name) }
+                Self {
+                    description: Ok(value.description),
+                    name: Ok(value.name),
+                }
             }
         }
         #[derive(Clone, Debug)]
         pub struct UpdateIssueSecuritySchemeRequestBean {
+            description: ::std::result::Result<
+                ::std::option::Option<
+                    super::UpdateIssueSecuritySchemeRequestBeanDescription,
+                >,
+                ::std::string::String,
+            >,
             name: ::std::result::Result<
                 ::std::option::Option<super::UpdateIssueSecuritySchemeRequestBeanName>,
                 ::std::string::String,
@@ -4512,11 +4916,28 @@ pub mod types {
         impl ::std::default::Default for UpdateIssueSecuritySchemeRequestBean {
             fn default() -> Self {
                 Self {
+                    description: Ok(Default::default()),
                     name: Ok(Default::default()),
                 }
             }
         }
         impl UpdateIssueSecuritySchemeRequestBean {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<
+                        super::UpdateIssueSecuritySchemeRequestBeanDescription,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
             pub fn name<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -4540,17 +4961,27 @@ pub mod types {
             fn try_from(
                 value: UpdateIssueSecuritySchemeRequestBean,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { name: value.name? })
+                Ok(Self {
+                    description: value.description?,
+                    name: value.name?,
+                })
             }
         }
         impl ::std::convert::From<super::UpdateIssueSecuritySchemeRequestBean>
         for UpdateIssueSecuritySchemeRequestBean {
             fn from(value: super::UpdateIssueSecuritySchemeRequestBean) -> Self {
-                Self { name: Ok(value.name) }
+                Self {
+                    description: Ok(value.description),
+                    name: Ok(value.name),
+                }
             }
         }
         #[derive(Clone, Debug)]
         pub struct UpdatedProjectCategory {
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -4567,6 +4998,7 @@ pub mod types {
         impl ::std::default::Default for UpdatedProjectCategory {
             fn default() -> Self {
                 Self {
+                    description: Ok(Default::default()),
                     id: Ok(Default::default()),
                     name: Ok(Default::default()),
                     self_: Ok(Default::default()),
@@ -4574,6 +5006,18 @@ pub mod types {
             }
         }
         impl UpdatedProjectCategory {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -4616,6 +5060,7 @@ pub mod types {
                 value: UpdatedProjectCategory,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    description: value.description?,
                     id: value.id?,
                     name: value.name?,
                     self_: value.self_?,
@@ -4626,6 +5071,7 @@ pub mod types {
         for UpdatedProjectCategory {
             fn from(value: super::UpdatedProjectCategory) -> Self {
                 Self {
+                    description: Ok(value.description),
                     id: Ok(value.id),
                     name: Ok(value.name),
                     self_: Ok(value.self_),
@@ -7733,6 +8179,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/issuesecurityschemes/{schemeId}/level",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "add_security_level_members",
@@ -7741,6 +8188,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}/member",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "assign_permission_scheme",
@@ -7749,6 +8197,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/project/{projectKeyOrId}/permissionscheme",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "associate_schemes_to_projects",
@@ -7757,6 +8206,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/issuesecurityschemes/project",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "create_issue_security_scheme",
@@ -7765,6 +8215,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/issuesecurityschemes",
             idempotent: false,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_security_scheme",
@@ -7773,6 +8224,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/issuesecurityschemes/{schemeId}",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_assigned_permission_scheme",
@@ -7781,6 +8233,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/project/{projectKeyOrId}/permissionscheme",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_issue_security_level",
@@ -7789,6 +8242,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/securitylevel/{id}",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_issue_security_level_members",
@@ -7797,6 +8251,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/issuesecurityschemes/{issueSecuritySchemeId}/members",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_issue_security_scheme",
@@ -7805,6 +8260,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/issuesecurityschemes/{id}",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_issue_security_schemes",
@@ -7813,6 +8269,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/issuesecurityschemes",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_project_issue_security_scheme",
@@ -7821,6 +8278,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/project/{projectKeyOrId}/issuesecuritylevelscheme",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_security_level_members",
@@ -7829,6 +8287,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/issuesecurityschemes/level/member",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_security_levels",
@@ -7837,6 +8296,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/issuesecurityschemes/level",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_security_levels_for_project",
@@ -7845,6 +8305,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/project/{projectKeyOrId}/securitylevel",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "remove_level",
@@ -7853,6 +8314,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "remove_member_from_security_level",
@@ -7861,6 +8323,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}/member/{memberId}",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "search_projects_using_security_schemes",
@@ -7869,6 +8332,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/issuesecurityschemes/project",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "search_security_schemes",
@@ -7877,6 +8341,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/issuesecurityschemes/search",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "set_default_levels",
@@ -7885,6 +8350,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/issuesecurityschemes/level/default",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_issue_security_scheme",
@@ -7893,6 +8359,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/issuesecurityschemes/{id}",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_security_level",
@@ -7901,6 +8368,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
     ],
 );

@@ -960,7 +960,8 @@ Association that points at Jira issues by ID or key.*/
         ///ID of the container in which the vulnerability was found, unique within the provider. Allowed characters are letters, digits and `-_.~@:{}=`, optionally in `/`-separated segments.
         #[serde(rename = "containerId")]
         pub container_id: VulnerabilityDetailsContainerId,
-        pub description: ::serde_json::Value,
+        ///Markdown body shown in Jira and copied into issues created from the vulnerability; HTML is not rendered.
+        pub description: VulnerabilityDetailsDescription,
         ///Name of the vulnerability as displayed in the UI; the ID is shown when omitted.
         #[serde(rename = "displayName")]
         pub display_name: VulnerabilityDetailsDisplayName,
@@ -1078,6 +1079,62 @@ Association that points at Jira issues by ID or key.*/
         }
     }
     impl<'de> ::serde::Deserialize<'de> for VulnerabilityDetailsContainerId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Markdown body shown in Jira and copied into issues created from the vulnerability; HTML is not rendered.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct VulnerabilityDetailsDescription(::std::string::String);
+    impl ::std::ops::Deref for VulnerabilityDetailsDescription {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<VulnerabilityDetailsDescription>
+    for ::std::string::String {
+        fn from(value: VulnerabilityDetailsDescription) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for VulnerabilityDetailsDescription {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 5000usize {
+                return Err("longer than 5000 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for VulnerabilityDetailsDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for VulnerabilityDetailsDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for VulnerabilityDetailsDescription {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -2700,7 +2757,7 @@ Association that points at Jira issues by ID or key.*/
                 ::std::string::String,
             >,
             description: ::std::result::Result<
-                ::serde_json::Value,
+                super::VulnerabilityDetailsDescription,
                 ::std::string::String,
             >,
             display_name: ::std::result::Result<
@@ -2856,7 +2913,7 @@ Association that points at Jira issues by ID or key.*/
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::serde_json::Value>,
+                T: ::std::convert::TryInto<super::VulnerabilityDetailsDescription>,
                 T::Error: ::std::fmt::Display,
             {
                 self.description = value
@@ -3241,8 +3298,11 @@ Deletes every vulnerability whose properties match the supplied query parameters
 
 Sends a `DELETE` request to `/rest/security/1.0/bulkByProperties`
 
+Arguments:
+- `properties`: Property keys and values to match, one query parameter each; all must match.
 ```ignore
 let response = client.delete_vulnerabilities_by_property()
+    .properties(properties)
     .send()
     .await;
 ```*/
@@ -3288,8 +3348,11 @@ Unlinks every security workspace matching the request; pass the IDs as a comma-s
 
 Sends a `DELETE` request to `/rest/security/1.0/linkedWorkspaces/bulk`
 
+Arguments:
+- `workspace_ids`: IDs of the workspaces to unlink, comma-separated (at most 100).
 ```ignore
 let response = client.delete_linked_workspaces()
+    .workspace_ids(workspace_ids)
     .send()
     .await;
 ```*/
@@ -3466,10 +3529,31 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteVulnerabilitiesByProperty<'a> {
         client: &'a super::Client,
+        properties: Result<
+            ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            String,
+        >,
     }
     impl<'a> DeleteVulnerabilitiesByProperty<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                properties: Err("properties was not initialized".to_string()),
+            }
+        }
+        pub fn properties<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<
+                ::std::collections::HashMap<::std::string::String, ::std::string::String>,
+            >,
+        {
+            self.properties = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: collections :: HashMap < :: std :: string :: String , :: std :: string :: String >` for properties failed"
+                        .to_string()
+                });
+            self
         }
         ///Sends a `DELETE` request to `/rest/security/1.0/bulkByProperties`
         pub async fn send(
@@ -3478,7 +3562,8 @@ pub mod builder {
             ResponseValue<()>,
             Error<::std::vec::Vec<types::DeleteVulnerabilitiesByPropertyResponseItem>>,
         > {
-            let Self { client } = self;
+            let Self { client, properties } = self;
+            let properties = properties.map_err(Error::InvalidRequest)?;
             let url = format!("{}/rest/security/1.0/bulkByProperties", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -3496,6 +3581,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .query(&progenitor_client::QueryParam::new("properties", &properties))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -3701,10 +3787,26 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteLinkedWorkspaces<'a> {
         client: &'a super::Client,
+        workspace_ids: Result<::std::vec::Vec<::std::string::String>, String>,
     }
     impl<'a> DeleteLinkedWorkspaces<'a> {
         pub fn new(client: &'a super::Client) -> Self {
-            Self { client: client }
+            Self {
+                client: client,
+                workspace_ids: Err("workspace_ids was not initialized".to_string()),
+            }
+        }
+        pub fn workspace_ids<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+        {
+            self.workspace_ids = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: vec :: Vec < :: std :: string :: String >` for workspace_ids failed"
+                        .to_string()
+                });
+            self
         }
         ///Sends a `DELETE` request to `/rest/security/1.0/linkedWorkspaces/bulk`
         pub async fn send(
@@ -3713,7 +3815,8 @@ pub mod builder {
             ResponseValue<()>,
             Error<::std::vec::Vec<types::DeleteLinkedWorkspacesResponseItem>>,
         > {
-            let Self { client } = self;
+            let Self { client, workspace_ids } = self;
+            let workspace_ids = workspace_ids.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/rest/security/1.0/linkedWorkspaces/bulk", client.baseurl,
             );
@@ -3732,6 +3835,9 @@ pub mod builder {
                 .header(
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("workspaceIds", &workspace_ids),
                 )
                 .headers(header_map)
                 .build()?;
@@ -4032,6 +4138,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/security/1.0/linkedWorkspaces/bulk",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &["workspaceIds"],
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_vulnerabilities_by_property",
@@ -4040,6 +4147,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/security/1.0/bulkByProperties",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_vulnerability_by_id",
@@ -4048,6 +4156,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/security/1.0/vulnerability/{vulnerabilityId}",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_linked_workspace_by_id",
@@ -4056,6 +4165,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/security/1.0/linkedWorkspaces/{workspaceId}",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_linked_workspaces",
@@ -4064,6 +4174,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/security/1.0/linkedWorkspaces",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_vulnerability_by_id",
@@ -4072,6 +4183,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/security/1.0/vulnerability/{vulnerabilityId}",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "submit_vulnerabilities",
@@ -4080,6 +4192,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/security/1.0/bulk",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "submit_workspaces",
@@ -4088,6 +4201,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             path: "/rest/security/1.0/linkedWorkspaces/bulk",
             idempotent: true,
             request_content_type: None,
+            comma_separated_query: &[],
         },
     ],
 );

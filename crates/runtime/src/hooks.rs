@@ -14,12 +14,12 @@ pub async fn pre(
     request: &mut reqwest::Request,
     info: &OperationInfo,
 ) -> Result<(), String> {
-    if let Some(content_type) = operations
-        .get(info.operation_id)
-        .and_then(|op| op.request_content_type)
-    {
-        let value = HeaderValue::from_static(content_type);
-        request.headers_mut().insert(CONTENT_TYPE, value);
+    if let Some(op) = operations.get(info.operation_id) {
+        if let Some(content_type) = op.request_content_type {
+            let value = HeaderValue::from_static(content_type);
+            request.headers_mut().insert(CONTENT_TYPE, value);
+        }
+        crate::query::join_repeated(request.url_mut(), op.comma_separated_query);
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 mod context;
 pub mod hooks;
 mod operation;
+pub mod query;
 
 pub use context::ClientContext;
 pub use operation::{OperationMeta, OperationTable};

@@ -24,6 +24,9 @@ pub struct OperationMeta {
     /// The media type the service expects for the request body, when it is
     /// one progenitor cannot emit itself (the runtime rewrites `Content-Type`).
     pub request_content_type: Option<&'static str>,
+    /// Query parameters the service expects as one comma-separated value
+    /// (`explode: false`); the runtime joins the repeated keys progenitor writes.
+    pub comma_separated_query: &'static [&'static str],
 }
 
 /// All operations of one generated client, sorted by [`OperationMeta::id`].
