@@ -31,6 +31,10 @@ pub const TARGETS: &[Target] = &[
         spec: "specs/jira-security-info.yaml",
         crate_dir: "crates/jira-security-info",
     },
+    Target {
+        spec: "specs/qwiet.yaml",
+        crate_dir: "crates/qwiet",
+    },
 ];
 
 /// Whether to write generated files or only compare them.

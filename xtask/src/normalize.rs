@@ -27,6 +27,11 @@ pub struct ContentTypeOverride {
 /// type was replaced, so the runtime can restore it on the wire.
 pub fn normalize(doc: &mut Value) -> Vec<ContentTypeOverride> {
     strip_closed_objects(doc);
+    let schemas = doc
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or_else(|| Value::Object(Map::new()));
+    let mut merged_errors = Map::new();
     let mut overrides = Vec::new();
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return overrides;
@@ -45,10 +50,19 @@ pub fn normalize(doc: &mut Value) -> Vec<ContentTypeOverride> {
             split_default_response(op);
             drop_bodyless_errors(op);
             unify_error_schemas(op);
+            merge_error_objects(op, &schemas, &mut merged_errors);
             drop_codes_covered_by_ranges(op);
             if let Some(o) = relabel_request_body(op) {
                 overrides.push(o);
             }
+        }
+    }
+    if !merged_errors.is_empty() {
+        if let Some(components) = doc
+            .pointer_mut("/components/schemas")
+            .and_then(Value::as_object_mut)
+        {
+            components.extend(merged_errors);
         }
     }
     overrides
@@ -78,14 +92,18 @@ fn strip_closed_objects(node: &mut Value) {
 }
 
 /// Progenitor treats a `default` response as a second success type. When an
-/// operation also documents a 2xx response, `default` can only describe
+/// operation also documents a 2xx or 3xx response, `default` can only describe
 /// errors, so it is restated as `4XX` and `5XX` (explicit codes still win).
 fn split_default_response(op: &mut Map<String, Value>) {
     let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
         return;
     };
-    let has_success = responses.keys().any(|k| k.starts_with('2'));
-    if !has_success {
+    // A documented 2xx or 3xx is the non-error outcome (3xx: redirect-only
+    // endpoints such as OAuth authorization), leaving `default` for errors.
+    let has_outcome = responses
+        .keys()
+        .any(|k| k.starts_with('2') || k.starts_with('3'));
+    if !has_outcome {
         return;
     }
     if let Some(default) = responses.remove("default") {
@@ -195,9 +213,105 @@ fn unify_error_schemas(op: &mut Map<String, Value>) {
     }
 }
 
-/// A request body in a media type progenitor cannot emit (such as
-/// `application/yaml`) is generated as `text/plain`; the runtime restores the
-/// real `Content-Type` from the returned override.
+/// When one status documents an error body that differs from the others (a
+/// `status` field here, an `ok` flag there), progenitor cannot type the
+/// operation's errors. Such object schemas are merged into one named
+/// `<operationId>Error`: every property of each, required only where all
+/// require it. Properties whose types disagree are left alone for
+/// validation to report.
+fn merge_error_objects(
+    op: &mut Map<String, Value>,
+    schemas: &Value,
+    merged: &mut Map<String, Value>,
+) {
+    let Some(id) = op
+        .get("operationId")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return;
+    };
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let pointer = "/content/application~1json/schema";
+    let bodies: Vec<Value> = responses
+        .iter()
+        .filter(|(code, _)| code.starts_with('4') || code.starts_with('5'))
+        .filter_map(|(_, r)| r.pointer(pointer).cloned())
+        .collect();
+    let distinct: Vec<&Value> = bodies.iter().fold(Vec::new(), |mut acc, b| {
+        if !acc.contains(&b) {
+            acc.push(b);
+        }
+        acc
+    });
+    if distinct.len() < 2 {
+        return;
+    }
+    let resolve = |schema: &Value| -> Option<Value> {
+        match schema.get("$ref").and_then(Value::as_str) {
+            Some(r) => schemas
+                .get(r.strip_prefix("#/components/schemas/")?)
+                .cloned(),
+            None => Some(schema.clone()),
+        }
+    };
+    let mut properties = Map::new();
+    let mut required: Option<Vec<Value>> = None;
+    for body in &distinct {
+        let Some(schema) = resolve(body) else { return };
+        if schema.get("type").and_then(Value::as_str) != Some("object") {
+            return;
+        }
+        for (name, prop) in schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            match properties.get(name) {
+                Some(existing) if existing.get("type") != prop.get("type") => return,
+                Some(_) => {}
+                None => {
+                    properties.insert(name.clone(), prop.clone());
+                }
+            }
+        }
+        let these: Vec<Value> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        required = Some(match required {
+            None => these,
+            Some(prev) => prev.into_iter().filter(|r| these.contains(r)).collect(),
+        });
+    }
+    let name = format!("{id}Error");
+    merged.insert(
+        name.clone(),
+        serde_json::json!({
+            "type": "object",
+            "description": "Error body of this operation: the union of the shapes it documents per status.",
+            "required": required.unwrap_or_default(),
+            "properties": properties,
+        }),
+    );
+    let reference = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
+    for (code, response) in responses.iter_mut() {
+        if code.starts_with('4') || code.starts_with('5') {
+            if let Some(schema) = response.pointer_mut(pointer) {
+                *schema = reference.clone();
+            }
+        }
+    }
+}
+
+/// A string request body in a media type progenitor cannot emit (such as
+/// `application/yaml`) is generated as `text/plain` (or octet-stream when
+/// binary); the runtime restores the real `Content-Type` from the returned
+/// override.
 fn relabel_request_body(op: &mut Map<String, Value>) -> Option<ContentTypeOverride> {
     let operation_id = op.get("operationId")?.as_str()?.to_string();
     let content = op
@@ -212,15 +326,17 @@ fn relabel_request_body(op: &mut Map<String, Value>) -> Option<ContentTypeOverri
     if NATIVE_REQUEST_TYPES.contains(&base) {
         return None;
     }
-    let is_string_body = content[&media_type]
-        .pointer("/schema/type")
-        .and_then(Value::as_str)
-        == Some("string");
-    if !is_string_body {
+    let schema = content[&media_type].get("schema")?;
+    if schema.get("type").and_then(Value::as_str) != Some("string") {
         return None;
     }
+    // Progenitor sends binary strings as octet-stream and others as text.
+    let stand_in = match schema.get("format").and_then(Value::as_str) {
+        Some("binary") => "application/octet-stream",
+        _ => "text/plain",
+    };
     let body = content.remove(&media_type)?;
-    content.insert("text/plain".to_string(), body);
+    content.insert(stand_in.to_string(), body);
     Some(ContentTypeOverride {
         operation_id,
         media_type,
@@ -279,6 +395,33 @@ mod tests {
                 .get("maxItems")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn differing_error_objects_merge_into_one_named_schema() {
+        let mut doc = json!({
+            "components": {"schemas": {"Error": {"type": "object", "required": ["ok", "code", "message"],
+                "properties": {"ok": {"type": "boolean"}, "code": {"type": "string"}, "message": {"type": "string"}}}}},
+            "paths": {"/r": {"delete": {"operationId": "DeleteRole", "responses": {
+                "200": {"description": "ok"},
+                "404": {"description": "gone", "content": {"application/json": {"schema": {"type": "object",
+                    "required": ["status", "code", "message"],
+                    "properties": {"status": {"type": "number"}, "code": {"type": "string"}, "message": {"type": "string"}}}}}},
+                "default": {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            }}}}
+        });
+        normalize(&mut doc);
+        let merged = &doc["components"]["schemas"]["DeleteRoleError"];
+        assert_eq!(merged["required"], json!(["code", "message"]));
+        for field in ["ok", "status", "code", "message"] {
+            assert!(merged["properties"].get(field).is_some(), "{field}");
+        }
+        let r = &doc["paths"]["/r"]["delete"]["responses"];
+        let reference = json!({"$ref": "#/components/schemas/DeleteRoleError"});
+        assert_eq!(r["4XX"]["content"]["application/json"]["schema"], reference);
+        assert_eq!(r["5XX"]["content"]["application/json"]["schema"], reference);
+        // Now the same as its range, the explicit 404 adds nothing.
+        assert!(r.get("404").is_none());
     }
 
     #[test]

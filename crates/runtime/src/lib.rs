@@ -3,13 +3,16 @@
 //! Generated code stays free of policy: every request goes through the hooks in
 //! [`hooks`], which a generated crate installs with one [`install_hooks!`] call.
 
+pub mod connect_jwt;
 mod context;
 pub mod hooks;
 mod operation;
 pub mod query;
+mod secret;
 
 pub use context::ClientContext;
 pub use operation::{OperationMeta, OperationTable};
+pub use secret::Secret;
 
 #[doc(hidden)]
 pub use progenitor_client as __progenitor_client;
