@@ -57,13 +57,12 @@ pub fn normalize(doc: &mut Value) -> Vec<ContentTypeOverride> {
             }
         }
     }
-    if !merged_errors.is_empty() {
-        if let Some(components) = doc
-            .pointer_mut("/components/schemas")
-            .and_then(Value::as_object_mut)
-        {
-            components.extend(merged_errors);
-        }
+    if let Some(components) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+        .filter(|_| !merged_errors.is_empty())
+    {
+        components.extend(merged_errors);
     }
     overrides
 }
@@ -300,10 +299,9 @@ fn merge_error_objects(
     );
     let reference = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
     for (code, response) in responses.iter_mut() {
-        if code.starts_with('4') || code.starts_with('5') {
-            if let Some(schema) = response.pointer_mut(pointer) {
-                *schema = reference.clone();
-            }
+        let is_error = code.starts_with('4') || code.starts_with('5');
+        if let Some(schema) = response.pointer_mut(pointer).filter(|_| is_error) {
+            *schema = reference.clone();
         }
     }
 }

@@ -1,14 +1,239 @@
 //! The value every generated client carries as its progenitor "inner" type.
 
-/// Shared settings a generated client consults on every request.
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use reqwest::Url;
+
+use crate::{Auth, RetryPolicy};
+
+/// A configuration the runtime refuses before anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// The base URL does not parse or is not an `http(s)` URL with a host.
+    #[error("invalid base URL {url:?}: {reason}")]
+    InvalidBaseUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Plain `http://` to a host that is not loopback would expose credentials.
+    #[error("base URL {url:?} must use https (plain http is allowed only for loopback addresses)")]
+    InsecureBaseUrl {
+        /// The URL as given.
+        url: String,
+    },
+    /// A credential is missing or empty.
+    #[error("invalid credentials: {0}")]
+    InvalidCredentials(&'static str),
+}
+
+/// Settings a generated client consults on every request: where credentials
+/// may go, how to authenticate, and when to retry.
 ///
-/// Cheap to clone: clients built from the same context share it.
-#[derive(Debug, Clone, Default)]
-pub struct ClientContext {}
+/// Cheap to clone: clones share one configuration.
+///
+/// ```
+/// use appsec_runtime::{Auth, ClientContext, RetryPolicy};
+///
+/// let ctx = ClientContext::builder("https://example.atlassian.net")
+///     .auth(Auth::basic("me@example.com", "api-token"))
+///     .retry(RetryPolicy::default().with_max_retries(2))
+///     .build()
+///     .unwrap();
+/// assert_eq!(ctx.base_url().as_str(), "https://example.atlassian.net/");
+///
+/// // Credentials never travel in clear text to a remote host.
+/// assert!(ClientContext::builder("http://example.atlassian.net").build().is_err());
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientContext {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    base_url: Option<Url>,
+    auth: Auth,
+    retry: RetryPolicy,
+}
+
+impl Default for ClientContext {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl ClientContext {
-    /// A context that sends requests as they are.
+    /// A context with no credentials, no retries and no base-URL check:
+    /// requests are sent as generated. Useful in tests.
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            inner: Arc::new(Inner {
+                base_url: None,
+                auth: Auth::None,
+                retry: RetryPolicy::none(),
+            }),
+        }
+    }
+
+    /// Starts a context for a service at `base_url`.
+    pub fn builder(base_url: impl Into<String>) -> ClientContextBuilder {
+        ClientContextBuilder {
+            base_url: base_url.into(),
+            auth: Auth::None,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// The base URL credentials are bound to, when one was configured.
+    pub fn base_url(&self) -> &Url {
+        static NONE: std::sync::OnceLock<Url> = std::sync::OnceLock::new();
+        self.inner
+            .base_url
+            .as_ref()
+            .unwrap_or_else(|| NONE.get_or_init(|| Url::parse("http://localhost/").expect("valid")))
+    }
+
+    pub(crate) fn bound_base_url(&self) -> Option<&Url> {
+        self.inner.base_url.as_ref()
+    }
+
+    /// How requests are authenticated.
+    pub fn auth(&self) -> &Auth {
+        &self.inner.auth
+    }
+
+    /// When requests are retried.
+    pub fn retry(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+}
+
+/// Builds a [`ClientContext`]; see [`ClientContext::builder`].
+#[derive(Debug)]
+pub struct ClientContextBuilder {
+    base_url: String,
+    auth: Auth,
+    retry: RetryPolicy,
+}
+
+impl ClientContextBuilder {
+    /// Sets the credentials.
+    pub fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Sets the retry policy ([`RetryPolicy::none`] turns retries off).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Validates the base URL and credentials.
+    pub fn build(self) -> Result<ClientContext, ConfigError> {
+        let base_url = parse_base_url(&self.base_url)?;
+        self.auth
+            .validate()
+            .map_err(ConfigError::InvalidCredentials)?;
+        Ok(ClientContext {
+            inner: Arc::new(Inner {
+                base_url: Some(base_url),
+                auth: self.auth,
+                retry: self.retry,
+            }),
+        })
+    }
+}
+
+/// Parses a base URL and enforces https except for loopback hosts.
+pub fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
+    let invalid = |reason: &str| ConfigError::InvalidBaseUrl {
+        url: raw.to_string(),
+        reason: reason.to_string(),
+    };
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(invalid("it is empty"));
+    }
+    let url = Url::parse(trimmed).map_err(|e| invalid(&e.to_string()))?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("it has no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("it must not carry a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "credentials belong in the auth settings, not the URL",
+        ));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(ConfigError::InsecureBaseUrl {
+            url: raw.to_string(),
+        }),
+        other => Err(invalid(&format!("scheme {other:?} is not http or https"))),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// True when `url` is on the same origin as `base` and below its path, so
+/// credentials bound to `base` may be sent to it.
+pub(crate) fn within(base: &Url, url: &Url) -> bool {
+    base.origin() == url.origin() && url.path().starts_with(base.path().trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_checked() {
+        assert!(parse_base_url("https://x.atlassian.net").is_ok());
+        assert!(parse_base_url("http://127.0.0.1:8080").is_ok());
+        assert!(parse_base_url("http://localhost:1/api/v4").is_ok());
+        assert!(parse_base_url("http://[::1]:9").is_ok());
+        assert!(matches!(
+            parse_base_url("http://x.atlassian.net"),
+            Err(ConfigError::InsecureBaseUrl { .. })
+        ));
+        for bad in [
+            "",
+            "   ",
+            "not a url",
+            "ftp://h",
+            "https://u:p@h",
+            "https://h/?q=1",
+        ] {
+            assert!(
+                matches!(parse_base_url(bad), Err(ConfigError::InvalidBaseUrl { .. })),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn within_requires_same_origin_and_path_prefix() {
+        let base = Url::parse("https://app.shiftleft.io/api/v4").unwrap();
+        let ok = Url::parse("https://app.shiftleft.io/api/v4/orgs").unwrap();
+        let other_host = Url::parse("https://evil.example/api/v4/orgs").unwrap();
+        let other_port = Url::parse("https://app.shiftleft.io:8443/api/v4/orgs").unwrap();
+        let outside = Url::parse("https://app.shiftleft.io/other").unwrap();
+        assert!(within(&base, &ok));
+        assert!(!within(&base, &other_host));
+        assert!(!within(&base, &other_port));
+        assert!(!within(&base, &outside));
     }
 }

@@ -1,15 +1,33 @@
 //! The request path every generated client runs through.
 //!
-//! Generated crates install these functions with [`install_hooks!`](crate::install_hooks).
+//! Generated crates install these functions with [`install_hooks!`](crate::install_hooks):
+//! [`pre`] runs once per call, [`exec`] sends each attempt.
+
+use std::time::{Duration, SystemTime};
 
 use progenitor_client::OperationInfo;
-use reqwest::header::{CONTENT_TYPE, HeaderValue};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::{Method, StatusCode};
 
-use crate::{ClientContext, OperationTable};
+use crate::retry::{Cause, is_retryable, server_delay};
+use crate::{Auth, ClientContext, OperationTable, auth, context};
 
-/// Prepares a request before it is sent.
+/// What [`exec`] records on the final response, readable through
+/// `reqwest::Response::extensions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempts {
+    /// How many times the request was sent.
+    pub sent: u32,
+    /// True when the last answer was still retryable but no retry was left
+    /// (count or time budget).
+    pub exhausted: bool,
+}
+
+/// Prepares a request once per call: restores spec facts progenitor cannot
+/// express, refuses to send credentials off the configured origin, and adds
+/// basic or bearer credentials.
 pub async fn pre(
-    _ctx: &ClientContext,
+    ctx: &ClientContext,
     operations: &OperationTable,
     request: &mut reqwest::Request,
     info: &OperationInfo,
@@ -21,16 +39,140 @@ pub async fn pre(
         }
         crate::query::join_repeated(request.url_mut(), op.comma_separated_query);
     }
-    Ok(())
+    if let Some(base) = ctx
+        .bound_base_url()
+        .filter(|base| !context::within(base, request.url()))
+    {
+        return Err(format!(
+            "refusing to send {} to {}: it is outside the configured base URL {}",
+            info.operation_id,
+            request.url().origin().ascii_serialization(),
+            base
+        ));
+    }
+    auth::apply(ctx.auth(), request).await
 }
 
-/// Sends a prepared request.
+/// Sends a request, signing each attempt afresh (Connect JWT) and retrying
+/// as the context's [`RetryPolicy`](crate::RetryPolicy) allows.
+///
+/// When retries run out the last response is returned as it is, so callers
+/// see the service's own status and body.
 pub async fn exec(
     client: &reqwest::Client,
-    _ctx: &ClientContext,
-    _operations: &OperationTable,
+    ctx: &ClientContext,
+    operations: &OperationTable,
     request: reqwest::Request,
-    _info: &OperationInfo,
+    info: &OperationInfo,
 ) -> reqwest::Result<reqwest::Response> {
-    client.execute(request).await
+    let policy = ctx.retry();
+    let idempotent = operations
+        .get(info.operation_id)
+        .map(|op| op.idempotent)
+        .unwrap_or_else(|| is_safe_method(request.method()));
+    let mut waited = Duration::ZERO;
+    let mut sent = 0u32;
+    let mut next = Some(request);
+    loop {
+        let Some(mut request) = next.take() else {
+            unreachable!("a request is always queued before the loop repeats")
+        };
+        // Keep a copy for a retry; a streaming body cannot be cloned and is sent once.
+        let spare = if sent < policy.max_retries() {
+            request.try_clone()
+        } else {
+            None
+        };
+        sign_attempt(ctx, &mut request);
+        sent += 1;
+        let result = client.execute(request).await;
+        let Some(cause) = retry_cause(&result) else {
+            return with_attempts(result, sent, false);
+        };
+        if !is_retryable(cause, idempotent) {
+            return with_attempts(result, sent, false);
+        }
+        let Some(spare) = spare else {
+            return with_attempts(result, sent, true);
+        };
+        let minimum = match &result {
+            Ok(response) => server_delay(response.headers(), SystemTime::now()),
+            Err(_) => None,
+        };
+        let delay = policy.backoff(sent - 1).max(minimum.unwrap_or_default());
+        if policy
+            .budget()
+            .is_some_and(|budget| waited + delay > budget)
+        {
+            tracing::warn!(
+                operation = info.operation_id,
+                attempt = sent,
+                status = status_of(&result),
+                delay_ms = delay.as_millis() as u64,
+                "retry budget exhausted; returning the last response"
+            );
+            return with_attempts(result, sent, true);
+        }
+        tracing::warn!(
+            operation = info.operation_id,
+            attempt = sent,
+            status = status_of(&result),
+            delay_ms = delay.as_millis() as u64,
+            "retrying request"
+        );
+        drop(result);
+        tokio::time::sleep(delay).await;
+        waited += delay;
+        next = Some(spare);
+    }
+}
+
+fn is_safe_method(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+    )
+}
+
+fn sign_attempt(ctx: &ClientContext, request: &mut reqwest::Request) {
+    if let Auth::ConnectJwt(signer) = ctx.auth() {
+        let header =
+            signer.authorization_header(request.method().as_str(), request.url(), ctx.base_url());
+        // A JWT is base64url and dots: always a valid header value.
+        if let Ok(value) = auth::sensitive(header.expose()) {
+            request.headers_mut().insert(AUTHORIZATION, value);
+        }
+    }
+}
+
+fn retry_cause(result: &reqwest::Result<reqwest::Response>) -> Option<Cause> {
+    match result {
+        Ok(response) => match response.status() {
+            s @ (StatusCode::TOO_MANY_REQUESTS
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::BAD_GATEWAY
+            | StatusCode::GATEWAY_TIMEOUT) => Some(Cause::Status(s)),
+            _ => None,
+        },
+        Err(e) if e.is_connect() => Some(Cause::Connect),
+        Err(e) if e.is_timeout() || e.is_request() => Some(Cause::Transport),
+        Err(_) => None,
+    }
+}
+
+fn status_of(result: &reqwest::Result<reqwest::Response>) -> u16 {
+    result.as_ref().map(|r| r.status().as_u16()).unwrap_or(0)
+}
+
+fn with_attempts(
+    result: reqwest::Result<reqwest::Response>,
+    sent: u32,
+    exhausted: bool,
+) -> reqwest::Result<reqwest::Response> {
+    result.map(|mut response| {
+        response
+            .extensions_mut()
+            .insert(Attempts { sent, exhausted });
+        response
+    })
 }

@@ -3,15 +3,19 @@
 //! Generated code stays free of policy: every request goes through the hooks in
 //! [`hooks`], which a generated crate installs with one [`install_hooks!`] call.
 
+mod auth;
 pub mod connect_jwt;
 mod context;
 pub mod hooks;
 mod operation;
 pub mod query;
+pub mod retry;
 mod secret;
 
-pub use context::ClientContext;
+pub use auth::{Auth, StaticToken, TokenError, TokenFuture, TokenProvider};
+pub use context::{ClientContext, ClientContextBuilder, ConfigError, parse_base_url};
 pub use operation::{OperationMeta, OperationTable};
+pub use retry::RetryPolicy;
 pub use secret::Secret;
 
 #[doc(hidden)]
