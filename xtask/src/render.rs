@@ -59,9 +59,13 @@ pub fn render_spec(spec_name: &str, yaml: &str) -> Result<String, Error> {
         }
     };
 
+    let parsed: syn::File = syn::parse2(tokens.clone())
+        .map_err(|e| Error::new(spec_name, format!("generated code does not parse: {e}")))?;
+    let envelopes = envelope_impls(&parsed);
     let file = quote! {
         #tokens
         #table
+        #envelopes
     };
     let file: syn::File = syn::parse2(file)
         .map_err(|e| Error::new(spec_name, format!("generated code does not parse: {e}")))?;
@@ -158,4 +162,57 @@ fn unexploded_query_arrays(
         .filter(|p| p.pointer("/schema/type").and_then(Value::as_str) == Some("array"))
         .filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_string))
         .collect()
+}
+
+/// `impl Envelope` for every generated type shaped `{ ok: bool, response: T }`
+/// (Qwiet's wrapper), so callers reach `T` without naming the wrapper.
+fn envelope_impls(file: &syn::File) -> proc_macro2::TokenStream {
+    let types = file.items.iter().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == "types" => m.content.as_ref().map(|(_, items)| items),
+        _ => None,
+    });
+    let impls = types.into_iter().flatten().filter_map(|item| {
+        let syn::Item::Struct(s) = item else {
+            return None;
+        };
+        let syn::Fields::Named(fields) = &s.fields else {
+            return None;
+        };
+        let field = |name: &str| {
+            fields
+                .named
+                .iter()
+                .find(|f| f.ident.as_ref().is_some_and(|i| i == name))
+        };
+        let ok = field("ok")?;
+        if quote!(#ok).to_string().split(':').next_back()?.trim() != "bool" {
+            return None;
+        }
+        let payload = &field("response")?.ty;
+        let name = &s.ident;
+        Some(quote! {
+            impl ::appsec_runtime::Envelope for types::#name {
+                type Payload = #payload;
+                fn into_payload(self) -> Self::Payload {
+                    self.response
+                }
+                fn payload(&self) -> &Self::Payload {
+                    &self.response
+                }
+            }
+        })
+    });
+    let impls: Vec<_> = impls.collect();
+    if impls.is_empty() {
+        return quote! {};
+    }
+    // Field types are written relative to `types`, so the impls live where
+    // those names resolve.
+    quote! {
+        mod envelopes {
+            #[allow(unused_imports)]
+            use super::types::{self, *};
+            #(#impls)*
+        }
+    }
 }

@@ -67160,3 +67160,729 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
         },
     ],
 );
+mod envelopes {
+    #[allow(unused_imports)]
+    use super::types::{self, *};
+    impl ::appsec_runtime::Envelope for types::AzureOrgProjectAssociationResponse {
+        type Payload = ::std::option::Option<AzureAssociationSuccessResponse>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::BulkResetSamlUserAccessTokensResponse {
+        type Payload = SamlUserAccessTokenResetResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::CheckScansResponse {
+        type Payload = AppScanCheckResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::CompoundBranchesResponse {
+        type Payload = CompoundBranchesResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::CreateAppFindingCommentResponse {
+        type Payload = Comment;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::CreateAppResponse {
+        type Payload = AppProvisionResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::CreateCustomRbacRoleResponse {
+        type Payload = RbacRole;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::CreateOrgSamlConfigResponse {
+        type Payload = SamlConfig;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::CreateTokenResponse {
+        type Payload = CreateOrgTokenResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::GetFixesPerCompoundStatsResponse {
+        type Payload = GetFixesPerCompoundStatsResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::GetOrgScmSecretsAuditLogResponse {
+        type Payload = GetOrgScmSecretsAuditLogResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::GetStreamlinedScansResponse {
+        type Payload = GetStreamlinedScansResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListAppBranchesResponse {
+        type Payload = ScanBranch;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListAppFindingCommentsResponse {
+        type Payload = ::std::vec::Vec<Comment>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListAppFindingsResponse {
+        type Payload = ListAppFindingsResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListAppVersionsResponse {
+        type Payload = Versions;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListAppsBranchesResponse {
+        type Payload = ::std::vec::Vec<ListAppsBranchesResponseResponseItem>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListAppsResponse {
+        type Payload = ::std::vec::Vec<App>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListAvailableRbacScopesResponse {
+        type Payload = ::std::vec::Vec<Scope>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListCheckAnalysisConfigurationResponse {
+        type Payload = ::std::vec::Vec<
+            ListCheckAnalysisConfigurationResponseResponseItem,
+        >;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListCompoundFindingsDeprecatedResponse {
+        type Payload = ListCompoundFindingsDeprecatedResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListCompoundFindingsResponse {
+        type Payload = ListCompoundFindingsResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListGroupsResponse {
+        type Payload = ::std::vec::Vec<ReadHumanGroupResponse>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListMyAppScopesResponse {
+        type Payload = ::std::vec::Vec<Scope>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListMyOrgScopesResponse {
+        type Payload = ::std::vec::Vec<Scope>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListMyTeamScopesResponse {
+        type Payload = ::std::vec::Vec<Scope>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListOrgCompoundsResponse {
+        type Payload = ListOrgCompoundsResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListOrgFindingsResponse {
+        type Payload = ListOrgFindingsResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListOrgRbacInvitationsResponse {
+        type Payload = ::std::vec::Vec<ListRbacInvitationInfo>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListOrgRbacRolesResponse {
+        type Payload = ::std::vec::Vec<RbacRole>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListOrgRbacUsersResponse {
+        type Payload = ::std::vec::Vec<ListRbacUserInfo>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListOrgSamlConfigsResponse {
+        type Payload = ::std::vec::Vec<SamlConfig>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListRolesResponse {
+        type Payload = ::std::vec::Vec<Role>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListScansCompareResponse {
+        type Payload = ScanDiff;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListScansInCompoundResponse {
+        type Payload = ListScansInCompoundResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListScansResponse {
+        type Payload = ListScansResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListTokensResponse {
+        type Payload = ::std::vec::Vec<Token>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::PatchAppConfigResponse {
+        type Payload = PatchAppConfigResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::PatchTeamConfigResponse {
+        type Payload = PatchTeamConfigResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ProvisionSamlUsersResponse {
+        type Payload = SamlUserProvisioningResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadAppConfigResponse {
+        type Payload = ReadAppConfigResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadAppFindingResponse {
+        type Payload = Finding;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadAppGroupResponse {
+        type Payload = ::std::vec::Vec<ReadGroupResponse>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadAppResponse {
+        type Payload = App;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadAppScaPackagesResponse {
+        type Payload = ReadAppScaPackagesResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadAppScanFindingsOwaspGroupedResponse {
+        type Payload = OwaspCounts;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadAppVersionResponse {
+        type Payload = Version;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadCompoundFullResponse {
+        type Payload = Compound;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadCompoundScaPackagesResponse {
+        type Payload = ReadCompoundScaPackagesResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadCompoundScanResponse {
+        type Payload = CompoundScanResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadCompoundShallowByIdResponse {
+        type Payload = ShallowCompound;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadCompoundShallowByNameResponse {
+        type Payload = ShallowCompound;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadCompoundShallowResponse {
+        type Payload = ShallowCompound;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadFindingFixResponse {
+        type Payload = ReadFindingFixResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadMergedAppConfigResponse {
+        type Payload = ReadMergedAppConfigResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadMergedTeamConfigResponse {
+        type Payload = ReadMergedTeamConfigResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadOneAppFindingCommentResponse {
+        type Payload = Comment;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadOrgAutoFixConfigResponse {
+        type Payload = OrgAutoFixConfig;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadOrgConfigResponse {
+        type Payload = OrgConfig;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadOrgFindingsSummaryResponse {
+        type Payload = ReadOrgFindingsSummaryResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadOrgGroupsResponse {
+        type Payload = ::std::vec::Vec<::std::string::String>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadRecommendedFixResponse {
+        type Payload = ReadRecommendedFixResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadScanResponse {
+        type Payload = ::std::vec::Vec<Scan>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadTeamConfigResponse {
+        type Payload = ReadTeamConfigResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadTeamGroupResponse {
+        type Payload = ReadHumanGroupResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadUserResponse {
+        type Payload = UserMembershipInfo;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::RetrievePackageInfoResponse {
+        type Payload = ::std::vec::Vec<PackageInfo>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ScansCheckReportResponse {
+        type Payload = ::std::vec::Vec<AppScanCheckResponse>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::SearchDependencyResponse {
+        type Payload = ::std::vec::Vec<Dependency>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::UpdateAppConfigResponse {
+        type Payload = UpdateAppConfigResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::UpdateAppDefaultBranchResponse {
+        type Payload = UpdateAppDefaultBranchResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::UpdateAppLabelsResponse {
+        type Payload = ::std::vec::Vec<::std::string::String>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::UpdateOrgSamlConfigResponse {
+        type Payload = SamlConfig;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::UpdateTeamAppsResponse {
+        type Payload = ReadTeamResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::UpdateTeamConfigResponse {
+        type Payload = UpdateTeamConfigResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::UpdateTeamMembershipResponse {
+        type Payload = ReadTeamResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::UpdateTeamMetadataResponse {
+        type Payload = ReadTeamResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::UpdateTeamResponse {
+        type Payload = ReadTeamResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::UpsertAppGroupResponse {
+        type Payload = ::std::vec::Vec<ReadGroupResponse>;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::UpsertCheckAnalysisConfigurationResponse {
+        type Payload = UpsertCheckAnalysisConfigurationResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+}

@@ -6,6 +6,7 @@
 mod auth;
 pub mod connect_jwt;
 mod context;
+mod envelope;
 pub mod hooks;
 mod operation;
 pub mod query;
@@ -14,6 +15,7 @@ mod secret;
 
 pub use auth::{Auth, StaticToken, TokenError, TokenFuture, TokenProvider};
 pub use context::{ClientContext, ClientContextBuilder, ConfigError, parse_base_url};
+pub use envelope::Envelope;
 pub use operation::{OperationMeta, OperationTable};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
