@@ -27,6 +27,8 @@ pub struct ContentTypeOverride {
 /// type was replaced, so the runtime can restore it on the wire.
 pub fn normalize(doc: &mut Value) -> Vec<ContentTypeOverride> {
     strip_closed_objects(doc);
+    any_of_objects_as_one_of(doc);
+    hoist_colliding_responses(doc);
     let schemas = doc
         .pointer("/components/schemas")
         .cloned()
@@ -157,6 +159,103 @@ fn drop_bodyless_errors(op: &mut Map<String, Value>) {
         // `$ref` responses are kept: their body is described elsewhere.
         !is_error || has_body || response.get("$ref").is_some()
     });
+}
+
+/// Typify renders `anyOf` as a struct of flattened options, which cannot
+/// decode variants whose shared fields differ in type (`{key, value: string}`
+/// or `{key, value: number}`). When every member is an object, one of them
+/// describes the value, so `oneOf` (an untagged enum tried in order) decodes
+/// the same documents.
+fn any_of_objects_as_one_of(doc: &mut Value) {
+    let schemas = doc
+        .pointer("/components/schemas")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let is_object = |member: &Value| {
+        let resolved = match member.get("$ref").and_then(Value::as_str) {
+            Some(r) => r
+                .strip_prefix("#/components/schemas/")
+                .and_then(|name| schemas.get(name))
+                .unwrap_or(&Value::Null),
+            None => member,
+        };
+        resolved.get("type").and_then(Value::as_str) == Some("object")
+    };
+    fn walk(node: &mut Value, is_object: &dyn Fn(&Value) -> bool) {
+        match node {
+            Value::Object(map) => {
+                let convert = map
+                    .get("anyOf")
+                    .and_then(Value::as_array)
+                    .is_some_and(|members| members.len() > 1 && members.iter().all(is_object));
+                if convert {
+                    if let Some(members) = map.remove("anyOf") {
+                        map.insert("oneOf".to_string(), members);
+                    }
+                }
+                map.values_mut().for_each(|v| walk(v, is_object));
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, is_object)),
+            _ => {}
+        }
+    }
+    walk(doc, &is_object);
+}
+
+/// Progenitor names an operation's inline response type `<OperationId>Response`.
+/// When a component already has that name, typify reuses the component and the
+/// real body no longer decodes; such inline schemas move to components as
+/// `<OperationId>Envelope`.
+fn hoist_colliding_responses(doc: &mut Value) {
+    use heck::ToPascalCase;
+    let taken: Vec<String> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().map(|k| k.to_pascal_case()).collect())
+        .unwrap_or_default();
+    let mut hoisted = Map::new();
+    let paths = doc.get_mut("paths").and_then(Value::as_object_mut);
+    for item in paths.into_iter().flat_map(|p| p.values_mut()) {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            if !is_method(method) {
+                continue;
+            }
+            let Some(id) = op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            if !taken.contains(&format!("{id}-response").to_pascal_case()) {
+                continue;
+            }
+            let responses = op.get_mut("responses").and_then(Value::as_object_mut);
+            for (code, response) in responses.into_iter().flatten() {
+                if !code.starts_with('2') {
+                    continue;
+                }
+                let Some(schema) = response.pointer_mut("/content/application~1json/schema") else {
+                    continue;
+                };
+                if schema.get("$ref").is_some() {
+                    continue;
+                }
+                let name = format!("{id}Envelope");
+                hoisted.insert(name.clone(), schema.take());
+                *schema = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
+            }
+        }
+    }
+    if let Some(components) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        components.extend(hoisted);
+    }
 }
 
 /// Keywords that constrain a value without changing its shape.
@@ -420,6 +519,38 @@ mod tests {
         assert_eq!(r["5XX"]["content"]["application/json"]["schema"], reference);
         // Now the same as its range, the explicit 404 adds nothing.
         assert!(r.get("404").is_none());
+    }
+
+    #[test]
+    fn inline_responses_colliding_with_components_are_hoisted() {
+        let mut doc = json!({
+            "components": {"schemas": {"CreateTeamResponse": {"type": "object", "properties": {"team_id": {"type": "string"}}}}},
+            "paths": {"/t": {"post": {"operationId": "CreateTeam", "responses": {"200": {"description": "ok",
+                "content": {"application/json": {"schema": {"type": "object", "properties": {
+                    "ok": {"type": "boolean"}, "response": {"$ref": "#/components/schemas/CreateTeamResponse"}}}}}}}}}}
+        });
+        normalize(&mut doc);
+        let schema = &doc["paths"]["/t"]["post"]["responses"]["200"]["content"]["application/json"]
+            ["schema"];
+        assert_eq!(schema["$ref"], "#/components/schemas/CreateTeamEnvelope");
+        assert!(
+            doc["components"]["schemas"]["CreateTeamEnvelope"]["properties"]
+                .get("ok")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn any_of_objects_becomes_one_of() {
+        let mut doc = json!({"components": {"schemas": {
+            "S": {"type": "object", "properties": {"value": {"type": "string"}}},
+            "N": {"type": "object", "properties": {"value": {"type": "number"}}},
+            "Tag": {"anyOf": [{"$ref": "#/components/schemas/S"}, {"$ref": "#/components/schemas/N"}]},
+            "One": {"anyOf": [{"$ref": "#/components/schemas/S"}]}
+        }}});
+        normalize(&mut doc);
+        assert!(doc["components"]["schemas"]["Tag"].get("oneOf").is_some());
+        assert!(doc["components"]["schemas"]["One"].get("anyOf").is_some());
     }
 
     #[test]

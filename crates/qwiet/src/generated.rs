@@ -1334,6 +1334,18 @@ pub mod types {
             Default::default()
         }
     }
+    ///`CreateTeamEnvelope`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct CreateTeamEnvelope {
+        ///True if the request succeeded.
+        pub ok: bool,
+        pub response: CreateTeamResponse,
+    }
+    impl CreateTeamEnvelope {
+        pub fn builder() -> builder::CreateTeamEnvelope {
+            Default::default()
+        }
+    }
     ///`CreateTeamRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct CreateTeamRequest {
@@ -3834,6 +3846,20 @@ pub mod types {
             Default::default()
         }
     }
+    ///`ListHumanGroupsEnvelope`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ListHumanGroupsEnvelope {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_page: ::std::option::Option<NextPage>,
+        ///True if the request succeeded.
+        pub ok: bool,
+        pub response: ListHumanGroupsResponse,
+    }
+    impl ListHumanGroupsEnvelope {
+        pub fn builder() -> builder::ListHumanGroupsEnvelope {
+            Default::default()
+        }
+    }
     ///`ListHumanGroupsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ListHumanGroupsResponse {
@@ -4827,6 +4853,20 @@ pub mod types {
     }
     impl ListScansResponseResponse {
         pub fn builder() -> builder::ListScansResponseResponse {
+            Default::default()
+        }
+    }
+    ///`ListTeamsEnvelope`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ListTeamsEnvelope {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub next_page: ::std::option::Option<NextPage>,
+        ///True if the request succeeded.
+        pub ok: bool,
+        pub response: ListTeamsResponse,
+    }
+    impl ListTeamsEnvelope {
+        pub fn builder() -> builder::ListTeamsEnvelope {
             Default::default()
         }
     }
@@ -7945,6 +7985,18 @@ pub mod types {
             Default::default()
         }
     }
+    ///`ReadGroupEnvelope`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ReadGroupEnvelope {
+        ///True if the request succeeded.
+        pub ok: bool,
+        pub response: ReadHumanGroupResponse,
+    }
+    impl ReadGroupEnvelope {
+        pub fn builder() -> builder::ReadGroupEnvelope {
+            Default::default()
+        }
+    }
     ///`ReadGroupResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ReadGroupResponse {
@@ -8203,6 +8255,18 @@ pub mod types {
     }
     impl ReadTeamConfigResponseResponse {
         pub fn builder() -> builder::ReadTeamConfigResponseResponse {
+            Default::default()
+        }
+    }
+    ///`ReadTeamEnvelope`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ReadTeamEnvelope {
+        ///True if the request succeeded.
+        pub ok: bool,
+        pub response: ReadTeamResponse,
+    }
+    impl ReadTeamEnvelope {
+        pub fn builder() -> builder::ReadTeamEnvelope {
             Default::default()
         }
     }
@@ -10642,16 +10706,20 @@ pub mod types {
         }
     }
     ///`Tag`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
-    pub struct Tag {
-        #[serde(flatten, skip_serializing_if = "::std::option::Option::is_none")]
-        pub subtype_0: ::std::option::Option<TagWithString>,
-        #[serde(flatten, skip_serializing_if = "::std::option::Option::is_none")]
-        pub subtype_1: ::std::option::Option<TagWithNumber>,
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    pub enum Tag {
+        String(TagWithString),
+        Number(TagWithNumber),
     }
-    impl Tag {
-        pub fn builder() -> builder::Tag {
-            Default::default()
+    impl ::std::convert::From<TagWithString> for Tag {
+        fn from(value: TagWithString) -> Self {
+            Self::String(value)
+        }
+    }
+    impl ::std::convert::From<TagWithNumber> for Tag {
+        fn from(value: TagWithNumber) -> Self {
+            Self::Number(value)
         }
     }
     ///`TagCount`
@@ -16093,6 +16161,65 @@ pub mod types {
                     path_name: Ok(value.path_name),
                     search_name: Ok(value.search_name),
                     search_query: Ok(value.search_query),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CreateTeamEnvelope {
+            ok: ::std::result::Result<bool, ::std::string::String>,
+            response: ::std::result::Result<
+                super::CreateTeamResponse,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CreateTeamEnvelope {
+            fn default() -> Self {
+                Self {
+                    ok: Err("no value supplied for ok".to_string()),
+                    response: Err("no value supplied for response".to_string()),
+                }
+            }
+        }
+        impl CreateTeamEnvelope {
+            pub fn ok<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ok = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for ok: {e}"));
+                self
+            }
+            pub fn response<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CreateTeamResponse>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.response = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for response: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CreateTeamEnvelope> for super::CreateTeamEnvelope {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CreateTeamEnvelope,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    ok: value.ok?,
+                    response: value.response?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CreateTeamEnvelope> for CreateTeamEnvelope {
+            fn from(value: super::CreateTeamEnvelope) -> Self {
+                Self {
+                    ok: Ok(value.ok),
+                    response: Ok(value.response),
                 }
             }
         }
@@ -22156,6 +22283,86 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ListHumanGroupsEnvelope {
+            next_page: ::std::result::Result<
+                ::std::option::Option<super::NextPage>,
+                ::std::string::String,
+            >,
+            ok: ::std::result::Result<bool, ::std::string::String>,
+            response: ::std::result::Result<
+                super::ListHumanGroupsResponse,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ListHumanGroupsEnvelope {
+            fn default() -> Self {
+                Self {
+                    next_page: Ok(Default::default()),
+                    ok: Err("no value supplied for ok".to_string()),
+                    response: Err("no value supplied for response".to_string()),
+                }
+            }
+        }
+        impl ListHumanGroupsEnvelope {
+            pub fn next_page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NextPage>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_page = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for next_page: {e}")
+                    });
+                self
+            }
+            pub fn ok<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ok = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for ok: {e}"));
+                self
+            }
+            pub fn response<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ListHumanGroupsResponse>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.response = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for response: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListHumanGroupsEnvelope>
+        for super::ListHumanGroupsEnvelope {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListHumanGroupsEnvelope,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    next_page: value.next_page?,
+                    ok: value.ok?,
+                    response: value.response?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListHumanGroupsEnvelope>
+        for ListHumanGroupsEnvelope {
+            fn from(value: super::ListHumanGroupsEnvelope) -> Self {
+                Self {
+                    next_page: Ok(value.next_page),
+                    ok: Ok(value.ok),
+                    response: Ok(value.response),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ListHumanGroupsResponse {
             groups: ::std::result::Result<
                 ::std::vec::Vec<super::ReadHumanGroupResponse>,
@@ -24066,6 +24273,84 @@ pub mod types {
         for ListScansResponseResponse {
             fn from(value: super::ListScansResponseResponse) -> Self {
                 Self { scans: Ok(value.scans) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ListTeamsEnvelope {
+            next_page: ::std::result::Result<
+                ::std::option::Option<super::NextPage>,
+                ::std::string::String,
+            >,
+            ok: ::std::result::Result<bool, ::std::string::String>,
+            response: ::std::result::Result<
+                super::ListTeamsResponse,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ListTeamsEnvelope {
+            fn default() -> Self {
+                Self {
+                    next_page: Ok(Default::default()),
+                    ok: Err("no value supplied for ok".to_string()),
+                    response: Err("no value supplied for response".to_string()),
+                }
+            }
+        }
+        impl ListTeamsEnvelope {
+            pub fn next_page<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::NextPage>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.next_page = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for next_page: {e}")
+                    });
+                self
+            }
+            pub fn ok<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ok = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for ok: {e}"));
+                self
+            }
+            pub fn response<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ListTeamsResponse>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.response = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for response: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ListTeamsEnvelope> for super::ListTeamsEnvelope {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ListTeamsEnvelope,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    next_page: value.next_page?,
+                    ok: value.ok?,
+                    response: value.response?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ListTeamsEnvelope> for ListTeamsEnvelope {
+            fn from(value: super::ListTeamsEnvelope) -> Self {
+                Self {
+                    next_page: Ok(value.next_page),
+                    ok: Ok(value.ok),
+                    response: Ok(value.response),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -33246,6 +33531,65 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ReadGroupEnvelope {
+            ok: ::std::result::Result<bool, ::std::string::String>,
+            response: ::std::result::Result<
+                super::ReadHumanGroupResponse,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReadGroupEnvelope {
+            fn default() -> Self {
+                Self {
+                    ok: Err("no value supplied for ok".to_string()),
+                    response: Err("no value supplied for response".to_string()),
+                }
+            }
+        }
+        impl ReadGroupEnvelope {
+            pub fn ok<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ok = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for ok: {e}"));
+                self
+            }
+            pub fn response<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ReadHumanGroupResponse>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.response = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for response: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReadGroupEnvelope> for super::ReadGroupEnvelope {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReadGroupEnvelope,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    ok: value.ok?,
+                    response: value.response?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReadGroupEnvelope> for ReadGroupEnvelope {
+            fn from(value: super::ReadGroupEnvelope) -> Self {
+                Self {
+                    ok: Ok(value.ok),
+                    response: Ok(value.response),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ReadGroupResponse {
             app_ids: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
@@ -34570,6 +34914,65 @@ pub mod types {
             fn from(value: super::ReadTeamConfigResponseResponse) -> Self {
                 Self {
                     analysis_configuration: Ok(value.analysis_configuration),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ReadTeamEnvelope {
+            ok: ::std::result::Result<bool, ::std::string::String>,
+            response: ::std::result::Result<
+                super::ReadTeamResponse,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ReadTeamEnvelope {
+            fn default() -> Self {
+                Self {
+                    ok: Err("no value supplied for ok".to_string()),
+                    response: Err("no value supplied for response".to_string()),
+                }
+            }
+        }
+        impl ReadTeamEnvelope {
+            pub fn ok<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ok = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for ok: {e}"));
+                self
+            }
+            pub fn response<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ReadTeamResponse>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.response = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for response: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ReadTeamEnvelope> for super::ReadTeamEnvelope {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ReadTeamEnvelope,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    ok: value.ok?,
+                    response: value.response?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ReadTeamEnvelope> for ReadTeamEnvelope {
+            fn from(value: super::ReadTeamEnvelope) -> Self {
+                Self {
+                    ok: Ok(value.ok),
+                    response: Ok(value.response),
                 }
             }
         }
@@ -40476,70 +40879,6 @@ pub mod types {
         impl ::std::convert::From<super::SuccessResponse> for SuccessResponse {
             fn from(value: super::SuccessResponse) -> Self {
                 Self { ok: Ok(value.ok) }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct Tag {
-            subtype_0: ::std::result::Result<
-                ::std::option::Option<super::TagWithString>,
-                ::std::string::String,
-            >,
-            subtype_1: ::std::result::Result<
-                ::std::option::Option<super::TagWithNumber>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for Tag {
-            fn default() -> Self {
-                Self {
-                    subtype_0: Ok(Default::default()),
-                    subtype_1: Ok(Default::default()),
-                }
-            }
-        }
-        impl Tag {
-            pub fn subtype_0<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<super::TagWithString>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.subtype_0 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for subtype_0: {e}")
-                    });
-                self
-            }
-            pub fn subtype_1<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<super::TagWithNumber>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.subtype_1 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for subtype_1: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<Tag> for super::Tag {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: Tag,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    subtype_0: value.subtype_0?,
-                    subtype_1: value.subtype_1?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::Tag> for Tag {
-            fn from(value: super::Tag) -> Self {
-                Self {
-                    subtype_0: Ok(value.subtype_0),
-                    subtype_1: Ok(value.subtype_1),
-                }
             }
         }
         #[derive(Clone, Debug)]
@@ -60436,7 +60775,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/rbac/groups`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ListHumanGroupsResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ListHumanGroupsEnvelope>, Error<types::Error>> {
             let Self { client, org_id, iname, name, no_members, page, search } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let iname = iname.map_err(Error::InvalidRequest)?;
@@ -60540,7 +60879,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/rbac/groups/{groupID}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ReadGroupResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ReadGroupEnvelope>, Error<types::Error>> {
             let Self { client, org_id, group_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let group_id = group_id.map_err(Error::InvalidRequest)?;
@@ -61328,7 +61667,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/rbac/teams`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ListTeamsResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ListTeamsEnvelope>, Error<types::Error>> {
             let Self { client, org_id, name, no_members, page } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let name = name.map_err(Error::InvalidRequest)?;
@@ -61441,7 +61780,7 @@ pub mod builder {
         ///Sends a `POST` request to `/orgs/{orgID}/rbac/teams`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CreateTeamResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::CreateTeamEnvelope>, Error<types::Error>> {
             let Self { client, org_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -61541,7 +61880,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/rbac/teams/{rbacTeamID}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ReadTeamResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ReadTeamEnvelope>, Error<types::Error>> {
             let Self { client, org_id, rbac_team_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let rbac_team_id = rbac_team_id.map_err(Error::InvalidRequest)?;
@@ -67235,6 +67574,15 @@ mod envelopes {
             &self.response
         }
     }
+    impl ::appsec_runtime::Envelope for types::CreateTeamEnvelope {
+        type Payload = CreateTeamResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
     impl ::appsec_runtime::Envelope for types::CreateTokenResponse {
         type Payload = CreateOrgTokenResponse;
         fn into_payload(self) -> Self::Payload {
@@ -67372,6 +67720,15 @@ mod envelopes {
             &self.response
         }
     }
+    impl ::appsec_runtime::Envelope for types::ListHumanGroupsEnvelope {
+        type Payload = ListHumanGroupsResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
     impl ::appsec_runtime::Envelope for types::ListMyAppScopesResponse {
         type Payload = ::std::vec::Vec<Scope>;
         fn into_payload(self) -> Self::Payload {
@@ -67482,6 +67839,15 @@ mod envelopes {
     }
     impl ::appsec_runtime::Envelope for types::ListScansResponse {
         type Payload = ListScansResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ListTeamsEnvelope {
+        type Payload = ListTeamsResponse;
         fn into_payload(self) -> Self::Payload {
             self.response
         }
@@ -67651,6 +68017,15 @@ mod envelopes {
             &self.response
         }
     }
+    impl ::appsec_runtime::Envelope for types::ReadGroupEnvelope {
+        type Payload = ReadHumanGroupResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
     impl ::appsec_runtime::Envelope for types::ReadMergedAppConfigResponse {
         type Payload = ReadMergedAppConfigResponseResponse;
         fn into_payload(self) -> Self::Payload {
@@ -67734,6 +68109,15 @@ mod envelopes {
     }
     impl ::appsec_runtime::Envelope for types::ReadTeamConfigResponse {
         type Payload = ReadTeamConfigResponseResponse;
+        fn into_payload(self) -> Self::Payload {
+            self.response
+        }
+        fn payload(&self) -> &Self::Payload {
+            &self.response
+        }
+    }
+    impl ::appsec_runtime::Envelope for types::ReadTeamEnvelope {
+        type Payload = ReadTeamResponse;
         fn into_payload(self) -> Self::Payload {
             self.response
         }
