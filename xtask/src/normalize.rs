@@ -188,10 +188,8 @@ fn any_of_objects_as_one_of(doc: &mut Value) {
                     .get("anyOf")
                     .and_then(Value::as_array)
                     .is_some_and(|members| members.len() > 1 && members.iter().all(is_object));
-                if convert {
-                    if let Some(members) = map.remove("anyOf") {
-                        map.insert("oneOf".to_string(), members);
-                    }
+                if convert && let Some(members) = map.remove("anyOf") {
+                    map.insert("oneOf".to_string(), members);
                 }
                 map.values_mut().for_each(|v| walk(v, is_object));
             }
