@@ -54270,7 +54270,9 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/scans/{scanID}/reports/cwe.{ext}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
             let Self { client, org_id, app_id, scan_id, ext, comments, status, tz } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -54296,10 +54298,6 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .query(&progenitor_client::QueryParam::new("comments", &comments))
                 .query(&progenitor_client::QueryParam::new("status", &status))
                 .query(&progenitor_client::QueryParam::new("tz", &tz))
@@ -54313,7 +54311,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
+                200u16 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -54454,7 +54452,9 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/scans/{scanID}/reports/owasp-{year}.{ext}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
             let Self {
                 client,
                 org_id,
@@ -54492,10 +54492,6 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .query(&progenitor_client::QueryParam::new("comments", &comments))
                 .query(&progenitor_client::QueryParam::new("status", &status))
                 .query(&progenitor_client::QueryParam::new("tz", &tz))
@@ -54509,7 +54505,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
+                200u16 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -54597,7 +54593,9 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/scans/{scanID}/reports/pci_dss/html`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
             let Self { client, org_id, app_id, scan_id, ignore_info_findings } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -54621,10 +54619,6 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .query(
                     &progenitor_client::QueryParam::new(
                         "ignore_info_findings",
@@ -54641,7 +54635,7 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
+                200u16 => Ok(ResponseValue::stream(response)),
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(

@@ -795,6 +795,10 @@ async fn pci_dss_html_report_exposes_its_content_type() {
     );
     assert_eq!(report.status(), 200);
     assert_eq!(report.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(
+        read_all(report).await,
+        b"<!DOCTYPE html><html><body><h1>PCI DSS</h1></body></html>"
+    );
 }
 
 // 8. YAML upload: the runtime relabels the body as application/yaml.
