@@ -289,3 +289,61 @@ fn secrets_stay_out_of_debug_output() {
         assert!(!dump.contains(secret), "{secret} leaked: {dump}");
     }
 }
+
+/// A `Write` that appends to a shared buffer, for capturing log output.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn secrets_stay_out_of_trace_logs_and_errors() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    Mock::given(path(SCHEMES))
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "0"))
+        .mount(&server)
+        .await;
+    let mut rendered = String::new();
+    for auth in [
+        Auth::basic("me@example.com", "api-token-123"),
+        Auth::bearer("bearer-789"),
+        Auth::connect_jwt(Signer::new("app", Secret::new("shared-secret-456"))),
+    ] {
+        let err = client(&server, auth, quick_retries().with_max_retries(1))
+            .get_issue_security_schemes()
+            .send()
+            .await
+            .unwrap_err();
+        rendered.push_str(&format!("{err} {err:?}\n"));
+    }
+    let requests = server.received_requests().await.unwrap();
+    let jwt = requests
+        .iter()
+        .filter_map(|r| r.headers.get("authorization"))
+        .filter_map(|v| v.to_str().ok()?.strip_prefix("JWT ").map(str::to_string))
+        .next()
+        .expect("a JWT was sent");
+
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("retrying request"), "retries are logged: {logs}");
+    for secret in ["api-token-123", "bearer-789", "shared-secret-456", jwt.as_str()] {
+        assert!(!logs.contains(secret), "{secret} in logs");
+        assert!(!rendered.contains(secret), "{secret} in error output");
+    }
+}
