@@ -341,8 +341,16 @@ async fn secrets_stay_out_of_trace_logs_and_errors() {
         .expect("a JWT was sent");
 
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(logs.contains("retrying request"), "retries are logged: {logs}");
-    for secret in ["api-token-123", "bearer-789", "shared-secret-456", jwt.as_str()] {
+    assert!(
+        logs.contains("retrying request"),
+        "retries are logged: {logs}"
+    );
+    for secret in [
+        "api-token-123",
+        "bearer-789",
+        "shared-secret-456",
+        jwt.as_str(),
+    ] {
         assert!(!logs.contains(secret), "{secret} in logs");
         assert!(!rendered.contains(secret), "{secret} in error output");
     }
