@@ -1,0 +1,26 @@
+//! A Rust SDK for application-security data.
+//!
+//! - [`JiraClient`]: Jira Cloud issue security schemes (who may see sensitive
+//!   issues) and Security Information (vulnerabilities in Jira's Security tab).
+//! - [`QwietClient`]: the Qwiet scanner's API v4.
+//!
+//! Both are built with one [`ClientBuilder`](builder::ClientBuilder), share the
+//! runtime's authentication and retries, expose every generated operation,
+//! and add what generated code cannot: [`paginate`] streams, bulk helpers and
+//! one [`Error`] type. Cargo features `jira` and `qwiet` (both on by default)
+//! select the clients that are compiled.
+
+pub mod builder;
+mod error;
+#[cfg(feature = "jira")]
+pub mod jira;
+pub mod paginate;
+#[cfg(feature = "qwiet")]
+pub mod qwiet;
+
+pub use appsec_runtime::{Auth, Envelope, RetryPolicy, Secret, TokenFuture, TokenProvider, connect_jwt};
+pub use error::{ApiError, ApiErrorBody, Error, ErrorMessage, SendExt};
+#[cfg(feature = "jira")]
+pub use jira::JiraClient;
+#[cfg(feature = "qwiet")]
+pub use qwiet::QwietClient;

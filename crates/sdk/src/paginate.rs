@@ -1,0 +1,319 @@
+//! Lazy streams over paginated listings.
+//!
+//! Two shapes exist: offset pages (Jira's `startAt`/`maxResults`/`total`/
+//! `isLast`) and cursor pages (Qwiet's `next_page`/`has_more`). Both hold at
+//! most one page, or the concurrency window, in memory, yield every item
+//! exactly once and in order, and stop with [`Error::Pagination`] instead of
+//! looping when the server makes no progress.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
+
+use crate::Error;
+
+/// One page of an offset listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OffsetPage<T> {
+    /// Items on this page.
+    pub items: Vec<T>,
+    /// Index of the first item.
+    pub start_at: i64,
+    /// Total number of items, when the server says.
+    pub total: Option<i64>,
+    /// Whether the server marked this page as the last.
+    pub is_last: Option<bool>,
+}
+
+pub(crate) type FetchOffset<T> =
+    Arc<dyn Fn(i64, i64) -> BoxFuture<'static, Result<OffsetPage<T>, Error>> + Send + Sync>;
+
+/// Pages through an offset listing. Build one from a client method such as
+/// [`JiraClient::security_levels`](crate::JiraClient::security_levels).
+pub struct OffsetPaginator<T> {
+    fetch: FetchOffset<T>,
+    page_size: i64,
+    concurrency: usize,
+}
+
+impl<T> std::fmt::Debug for OffsetPaginator<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OffsetPaginator")
+            .field("page_size", &self.page_size)
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Send + 'static> OffsetPaginator<T> {
+    pub(crate) fn new(fetch: FetchOffset<T>) -> Self {
+        Self {
+            fetch,
+            page_size: 50,
+            concurrency: 1,
+        }
+    }
+
+    /// Items to ask for per page (the server may cap it). Default 50.
+    pub fn page_size(mut self, page_size: u32) -> Self {
+        self.page_size = i64::from(page_size.max(1));
+        self
+    }
+
+    /// After the first page, fetch up to `n` pages at once when the server
+    /// reports a total. Items still arrive in order, each exactly once.
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+
+    /// Every page, in order.
+    pub fn pages(self) -> BoxStream<'static, Result<OffsetPage<T>, Error>> {
+        let Self {
+            fetch,
+            page_size,
+            concurrency,
+        } = self;
+        let first = {
+            let fetch = fetch.clone();
+            async move { fetch(0, page_size).await }
+        };
+        stream::once(first)
+            .flat_map(move |first| -> BoxStream<'static, Result<OffsetPage<T>, Error>> {
+                let page = match first {
+                    Ok(page) => page,
+                    Err(e) => return stream::iter([Err(e)]).boxed(),
+                };
+                let next = page.start_at + page.items.len() as i64;
+                let done = is_finished(&page, page.start_at);
+                let stalled = stalled(&page);
+                let rest = match (done, stalled, page.total) {
+                    (_, Some(e), _) => stream::iter([Err(e)]).boxed(),
+                    (true, None, _) => stream::empty().boxed(),
+                    (false, None, Some(total)) if concurrency > 1 => {
+                        let step = page.items.len() as i64;
+                        windows(fetch.clone(), next, step, total, concurrency)
+                    }
+                    (false, None, _) => sequential(fetch.clone(), next, page_size),
+                };
+                stream::iter([Ok(page)]).chain(rest).boxed()
+            })
+            .boxed()
+    }
+
+    /// Every item, in order.
+    pub fn items(self) -> BoxStream<'static, Result<T, Error>> {
+        self.pages()
+            .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
+            .try_flatten()
+            .boxed()
+    }
+}
+
+fn is_finished<T>(page: &OffsetPage<T>, start: i64) -> bool {
+    let n = page.items.len() as i64;
+    page.is_last == Some(true)
+        || n == 0
+        || page.total.is_some_and(|total| start + n >= total)
+}
+
+/// An empty page the server says is not the last would repeat forever.
+fn stalled<T>(page: &OffsetPage<T>) -> Option<Error> {
+    let more_promised = page.is_last != Some(true)
+        && (page.is_last == Some(false) || page.total.is_some_and(|total| page.start_at < total));
+    (page.items.is_empty() && more_promised).then(|| {
+        Error::Pagination(format!(
+            "page at startAt={} returned no items although {} remain",
+            page.start_at,
+            page.total
+                .map(|t| (t - page.start_at).to_string())
+                .unwrap_or_else(|| "more".into())
+        ))
+    })
+}
+
+fn sequential<T: Send + 'static>(
+    fetch: FetchOffset<T>,
+    start: i64,
+    page_size: i64,
+) -> BoxStream<'static, Result<OffsetPage<T>, Error>> {
+    stream::unfold(Some(start), move |state| {
+        let fetch = fetch.clone();
+        async move {
+            let start = state?;
+            match fetch(start, page_size).await {
+                Err(e) => Some((Err(e), None)),
+                Ok(mut page) => {
+                    // Progress is measured by what arrived, not what was asked.
+                    page.start_at = start;
+                    if let Some(e) = stalled(&page) {
+                        return Some((Err(e), None));
+                    }
+                    let next = (!is_finished(&page, start)).then(|| start + page.items.len() as i64);
+                    Some((Ok(page), next))
+                }
+            }
+        }
+    })
+    .boxed()
+}
+
+/// Fetches `[start, total)` in windows of `step` items, `concurrency` at a
+/// time. Each window keeps asking until its whole range has arrived, so a
+/// server that returns short pages cannot open gaps.
+fn windows<T: Send + 'static>(
+    fetch: FetchOffset<T>,
+    start: i64,
+    step: i64,
+    total: i64,
+    concurrency: usize,
+) -> BoxStream<'static, Result<OffsetPage<T>, Error>> {
+    let step = step.max(1);
+    let offsets = (0..).map(move |i| start + i * step).take_while(move |o| *o < total);
+    stream::iter(offsets)
+        .map(move |offset| {
+            let fetch = fetch.clone();
+            async move {
+                let end = (offset + step).min(total);
+                let mut items = Vec::with_capacity((end - offset) as usize);
+                let mut is_last = None;
+                while offset + (items.len() as i64) < end {
+                    let at = offset + items.len() as i64;
+                    let page = fetch(at, end - at).await?;
+                    if page.items.is_empty() {
+                        return Err(Error::Pagination(format!(
+                            "page at startAt={at} returned no items although the listing reported {total}; \
+                             the listing changed while it was read"
+                        )));
+                    }
+                    is_last = page.is_last;
+                    let room = (end - at) as usize;
+                    items.extend(page.items.into_iter().take(room));
+                }
+                Ok(OffsetPage {
+                    items,
+                    start_at: offset,
+                    total: Some(total),
+                    is_last,
+                })
+            }
+        })
+        .buffered(concurrency)
+        .boxed()
+}
+
+/// One page of a cursor listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CursorPage<T> {
+    /// Items on this page.
+    pub items: Vec<T>,
+    /// The server's link to the following page, if any.
+    pub next_page: Option<String>,
+    /// Whether the server says more items follow.
+    pub has_more: Option<bool>,
+}
+
+pub(crate) type FetchCursor<T> =
+    Arc<dyn Fn(Option<i64>) -> BoxFuture<'static, Result<CursorPage<T>, Error>> + Send + Sync>;
+
+/// Pages through a cursor listing by following `next_page`, but only by
+/// re-issuing the request to the configured base URL with the page number it
+/// carries: the credentials never go to a host a response names.
+pub struct CursorPaginator<T> {
+    fetch: FetchCursor<T>,
+    base_url: reqwest::Url,
+}
+
+impl<T> std::fmt::Debug for CursorPaginator<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CursorPaginator")
+            .field("base_url", &self.base_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Send + 'static> CursorPaginator<T> {
+    pub(crate) fn new(fetch: FetchCursor<T>, base_url: reqwest::Url) -> Self {
+        Self { fetch, base_url }
+    }
+
+    /// Every page, in order.
+    pub fn pages(self) -> BoxStream<'static, Result<CursorPage<T>, Error>> {
+        let Self { fetch, base_url } = self;
+        // State: the page to ask for next (None = first), or finished.
+        stream::unfold(Some(None::<i64>), move |state| {
+            let fetch = fetch.clone();
+            let base_url = base_url.clone();
+            async move {
+                let page_number = state?;
+                let page = match fetch(page_number).await {
+                    Ok(page) => page,
+                    Err(e) => return Some((Err(e), None)),
+                };
+                let next = match next_page_number(&page, &base_url, page_number) {
+                    Ok(next) => next,
+                    Err(e) => return Some((Err(e), None)),
+                };
+                Some((Ok(page), next.map(Some)))
+            }
+        })
+        .boxed()
+    }
+
+    /// Every item, in order.
+    pub fn items(self) -> BoxStream<'static, Result<T, Error>> {
+        self.pages()
+            .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
+            .try_flatten()
+            .boxed()
+    }
+}
+
+/// The page number to ask for after `page`, or `None` when it was the last.
+///
+/// A `next_page` link is followed by its `page` parameter; without one,
+/// `has_more: true` means the next page number.
+fn next_page_number<T>(
+    page: &CursorPage<T>,
+    base_url: &reqwest::Url,
+    current: Option<i64>,
+) -> Result<Option<i64>, Error> {
+    let current_number = current.unwrap_or(1);
+    let link = page.next_page.as_deref().map(str::trim).filter(|l| !l.is_empty());
+    if page.has_more == Some(false) {
+        return Ok(None);
+    }
+    if page.items.is_empty() {
+        return match (link, page.has_more) {
+            (None, None) | (None, Some(false)) => Ok(None),
+            _ => Err(Error::Pagination(format!(
+                "page {current_number} was empty although the server says more follow"
+            ))),
+        };
+    }
+    let Some(link) = link else {
+        return Ok((page.has_more == Some(true)).then_some(current_number + 1));
+    };
+    let url = base_url
+        .join(link)
+        .map_err(|e| Error::Pagination(format!("next_page {link:?} is not a URL: {e}")))?;
+    let base_path = base_url.path().trim_end_matches('/');
+    if url.origin() != base_url.origin() || !url.path().starts_with(base_path) {
+        return Err(Error::Pagination(format!(
+            "next_page points at {}, outside the configured base URL; not following it",
+            url.origin().ascii_serialization()
+        )));
+    }
+    let number = url
+        .query_pairs()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse::<i64>().ok())
+        .ok_or_else(|| Error::Pagination(format!("next_page {link:?} carries no page number")))?;
+    if number <= current_number {
+        return Err(Error::Pagination(format!(
+            "next_page asks for page {number} after page {current_number}; stopping instead of looping"
+        )));
+    }
+    Ok(Some(number))
+}
