@@ -73,7 +73,10 @@ impl<C: FromParts> ClientBuilder<C> {
 
     /// Atlassian Connect: sign every request with the app's shared secret.
     pub fn connect_jwt(self, app_key: impl Into<String>, shared_secret: impl Into<Secret>) -> Self {
-        self.auth(Auth::connect_jwt(Signer::new(app_key, shared_secret.into())))
+        self.auth(Auth::connect_jwt(Signer::new(
+            app_key,
+            shared_secret.into(),
+        )))
     }
 
     /// Retry policy; [`RetryPolicy::none`] turns retries off.
@@ -118,10 +121,9 @@ impl<C: FromParts> ClientBuilder<C> {
             None => {
                 let mut builder = reqwest::Client::builder()
                     .redirect(reqwest::redirect::Policy::none())
-                    .user_agent(
-                        self.user_agent
-                            .unwrap_or_else(|| concat!("appsec-sdk/", env!("CARGO_PKG_VERSION")).to_string()),
-                    );
+                    .user_agent(self.user_agent.unwrap_or_else(|| {
+                        concat!("appsec-sdk/", env!("CARGO_PKG_VERSION")).to_string()
+                    }));
                 if let Some(t) = self.timeout {
                     builder = builder.timeout(t);
                 }

@@ -89,17 +89,18 @@ impl ApiErrorBody {
                     .collect(),
             );
         }
-        if let Ok(j) = serde_json::from_slice::<JiraShape>(bytes) {
-            if !j.error_messages.is_empty() || !j.errors.is_empty() {
-                return ApiErrorBody::Jira {
-                    messages: j.error_messages,
-                    errors: j
-                        .errors
-                        .into_iter()
-                        .map(|(k, v)| (k, v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
-                        .collect(),
-                };
-            }
+        if let Ok(j) = serde_json::from_slice::<JiraShape>(bytes)
+            && (!j.error_messages.is_empty() || !j.errors.is_empty())
+        {
+            let text = |v: serde_json::Value| {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            };
+            return ApiErrorBody::Jira {
+                messages: j.error_messages,
+                errors: j.errors.into_iter().map(|(k, v)| (k, text(v))).collect(),
+            };
         }
         ApiErrorBody::Other(snippet(bytes))
     }
@@ -117,7 +118,11 @@ impl fmt::Display for ApiErrorBody {
                 let parts: Vec<&str> = list.iter().map(|m| m.message.as_str()).collect();
                 f.write_str(&parts.join("; "))
             }
-            ApiErrorBody::Qwiet { code, message, validation_errors } => {
+            ApiErrorBody::Qwiet {
+                code,
+                message,
+                validation_errors,
+            } => {
                 write!(f, "{code}: {message}")?;
                 if !validation_errors.is_empty() {
                     write!(f, " ({})", validation_errors.join("; "))?;
@@ -199,7 +204,12 @@ impl Error {
     }
 
     /// Classifies an error response.
-    pub(crate) fn from_response(status: StatusCode, headers: HeaderMap, body: &[u8], attempts: Option<Attempts>) -> Self {
+    pub(crate) fn from_response(
+        status: StatusCode,
+        headers: HeaderMap,
+        body: &[u8],
+        attempts: Option<Attempts>,
+    ) -> Self {
         let api = Box::new(ApiError {
             status,
             headers,
@@ -210,7 +220,9 @@ impl Error {
                 attempts: a.sent,
                 last: api,
             },
-            _ if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN => Error::Auth(api),
+            _ if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN => {
+                Error::Auth(api)
+            }
             _ => Error::Api(api),
         }
     }
@@ -222,7 +234,9 @@ impl Error {
         err: progenitor_client::Error<E>,
     ) -> Self {
         match err {
-            progenitor_client::Error::InvalidResponsePayload(bytes, e) => decode_error::<T>(&bytes, &e),
+            progenitor_client::Error::InvalidResponsePayload(bytes, e) => {
+                decode_error::<T>(&bytes, &e)
+            }
             other => Self::from_generated_raw(other).await,
         }
     }
@@ -233,7 +247,9 @@ impl Error {
         use progenitor_client::Error as G;
         match err {
             G::InvalidRequest(message) => Error::InvalidInput(message),
-            G::CommunicationError(e) | G::InvalidUpgrade(e) | G::ResponseBodyError(e) => Error::Transport(e),
+            G::CommunicationError(e) | G::InvalidUpgrade(e) | G::ResponseBodyError(e) => {
+                Error::Transport(e)
+            }
             G::ErrorResponse(rv) => {
                 let status = rv.status();
                 let headers = rv.headers().clone();
@@ -306,7 +322,9 @@ pub trait SendExt<T> {
 
 impl<F, T, E> SendExt<T> for F
 where
-    F: std::future::Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>> + std::marker::Send,
+    F: std::future::Future<
+            Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
+        > + std::marker::Send,
     T: DeserializeOwned + std::marker::Send,
     E: serde::Serialize + std::marker::Send,
 {

@@ -18,7 +18,9 @@ pub mod paginate;
 #[cfg(feature = "qwiet")]
 pub mod qwiet;
 
-pub use appsec_runtime::{Auth, Envelope, RetryPolicy, Secret, TokenFuture, TokenProvider, connect_jwt};
+pub use appsec_runtime::{
+    Auth, Envelope, RetryPolicy, Secret, TokenFuture, TokenProvider, connect_jwt,
+};
 pub use error::{ApiError, ApiErrorBody, Error, ErrorMessage, SendExt};
 #[cfg(feature = "jira")]
 pub use jira::JiraClient;

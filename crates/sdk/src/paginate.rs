@@ -80,25 +80,27 @@ impl<T: Send + 'static> OffsetPaginator<T> {
             async move { fetch(0, page_size).await }
         };
         stream::once(first)
-            .flat_map(move |first| -> BoxStream<'static, Result<OffsetPage<T>, Error>> {
-                let page = match first {
-                    Ok(page) => page,
-                    Err(e) => return stream::iter([Err(e)]).boxed(),
-                };
-                let next = page.start_at + page.items.len() as i64;
-                let done = is_finished(&page, page.start_at);
-                let stalled = stalled(&page);
-                let rest = match (done, stalled, page.total) {
-                    (_, Some(e), _) => stream::iter([Err(e)]).boxed(),
-                    (true, None, _) => stream::empty().boxed(),
-                    (false, None, Some(total)) if concurrency > 1 => {
-                        let step = page.items.len() as i64;
-                        windows(fetch.clone(), next, step, total, concurrency)
-                    }
-                    (false, None, _) => sequential(fetch.clone(), next, page_size),
-                };
-                stream::iter([Ok(page)]).chain(rest).boxed()
-            })
+            .flat_map(
+                move |first| -> BoxStream<'static, Result<OffsetPage<T>, Error>> {
+                    let page = match first {
+                        Ok(page) => page,
+                        Err(e) => return stream::iter([Err(e)]).boxed(),
+                    };
+                    let next = page.start_at + page.items.len() as i64;
+                    let done = is_finished(&page, page.start_at);
+                    let stalled = stalled(&page);
+                    let rest = match (done, stalled, page.total) {
+                        (_, Some(e), _) => stream::iter([Err(e)]).boxed(),
+                        (true, None, _) => stream::empty().boxed(),
+                        (false, None, Some(total)) if concurrency > 1 => {
+                            let step = page.items.len() as i64;
+                            windows(fetch.clone(), next, step, total, concurrency)
+                        }
+                        (false, None, _) => sequential(fetch.clone(), next, page_size),
+                    };
+                    stream::iter([Ok(page)]).chain(rest).boxed()
+                },
+            )
             .boxed()
     }
 
@@ -113,9 +115,7 @@ impl<T: Send + 'static> OffsetPaginator<T> {
 
 fn is_finished<T>(page: &OffsetPage<T>, start: i64) -> bool {
     let n = page.items.len() as i64;
-    page.is_last == Some(true)
-        || n == 0
-        || page.total.is_some_and(|total| start + n >= total)
+    page.is_last == Some(true) || n == 0 || page.total.is_some_and(|total| start + n >= total)
 }
 
 /// An empty page the server says is not the last would repeat forever.
@@ -150,7 +150,8 @@ fn sequential<T: Send + 'static>(
                     if let Some(e) = stalled(&page) {
                         return Some((Err(e), None));
                     }
-                    let next = (!is_finished(&page, start)).then(|| start + page.items.len() as i64);
+                    let next =
+                        (!is_finished(&page, start)).then(|| start + page.items.len() as i64);
                     Some((Ok(page), next))
                 }
             }
@@ -170,7 +171,9 @@ fn windows<T: Send + 'static>(
     concurrency: usize,
 ) -> BoxStream<'static, Result<OffsetPage<T>, Error>> {
     let step = step.max(1);
-    let offsets = (0..).map(move |i| start + i * step).take_while(move |o| *o < total);
+    let offsets = (0..)
+        .map(move |i| start + i * step)
+        .take_while(move |o| *o < total);
     stream::iter(offsets)
         .map(move |offset| {
             let fetch = fetch.clone();
@@ -280,7 +283,11 @@ fn next_page_number<T>(
     current: Option<i64>,
 ) -> Result<Option<i64>, Error> {
     let current_number = current.unwrap_or(1);
-    let link = page.next_page.as_deref().map(str::trim).filter(|l| !l.is_empty());
+    let link = page
+        .next_page
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty());
     if page.has_more == Some(false) {
         return Ok(None);
     }

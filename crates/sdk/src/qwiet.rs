@@ -28,9 +28,10 @@ pub const DEFAULT_BASE_URL: &str = "https://app.shiftleft.io/api/v4";
 /// let qwiet = QwietClient::builder().bearer_token("access-token").build()?;
 ///
 /// // Every critical finding in the organization, page after page.
-/// let mut findings = qwiet.org_findings(org, |q| q.severity(vec![
-///     appsec_sdk::qwiet::api::types::ListOrgFindingsSeverityItem::Critical,
-/// ]).per_page(250)).items();
+/// let critical = appsec_sdk::qwiet::api::types::Severity::Critical;
+/// let mut findings = qwiet
+///     .org_findings(org, move |q| q.severity(critical).per_page(250))
+///     .items();
 /// while let Some(finding) = findings.try_next().await? {
 ///     println!("{} {}", finding.id, finding.title.as_deref().unwrap_or(""));
 /// }

@@ -136,7 +136,10 @@ impl JiraClient {
     /// The whole batch is validated first; if anything is invalid nothing is
     /// sent. A request that fails as a whole marks each of its vulnerabilities
     /// as failed with the error, and the remaining requests still go out.
-    pub async fn submit_vulnerabilities(&self, batch: Vulnerabilities) -> Result<SubmitReport, Error> {
+    pub async fn submit_vulnerabilities(
+        &self,
+        batch: Vulnerabilities,
+    ) -> Result<SubmitReport, Error> {
         batch.validate()?;
         let properties: HashMap<String, types::SubmitVulnerabilitiesRequestPropertiesValue> = batch
             .properties
@@ -164,7 +167,14 @@ impl JiraClient {
                 vulnerabilities: chunk,
             };
             report.requests += 1;
-            match self.security_info.submit_vulnerabilities().body(body).send().value().await {
+            match self
+                .security_info
+                .submit_vulnerabilities()
+                .body(body)
+                .send()
+                .value()
+                .await
+            {
                 Ok(outcome) => merge(&mut report, ids, outcome),
                 Err(e @ Error::InvalidInput(_)) => return Err(e),
                 Err(e) => {
@@ -198,7 +208,12 @@ impl JiraClient {
                 workspace_ids: chunk.to_vec(),
             };
             requests += 1;
-            self.security_info.submit_workspaces().body(body).send().value().await?;
+            self.security_info
+                .submit_workspaces()
+                .body(body)
+                .send()
+                .value()
+                .await?;
         }
         Ok(requests)
     }
@@ -226,7 +241,10 @@ impl JiraClient {
     }
 
     /// Deletes every vulnerability tagged with all the given properties.
-    pub async fn delete_vulnerabilities_by_properties<I, K, V>(&self, properties: I) -> Result<(), Error>
+    pub async fn delete_vulnerabilities_by_properties<I, K, V>(
+        &self,
+        properties: I,
+    ) -> Result<(), Error>
     where
         I: IntoIterator<Item = (K, V)>,
         K: Into<String>,
@@ -265,7 +283,11 @@ where
         .collect()
 }
 
-fn merge(report: &mut SubmitReport, sent: Vec<String>, outcome: types::SubmitVulnerabilitiesResponse) {
+fn merge(
+    report: &mut SubmitReport,
+    sent: Vec<String>,
+    outcome: types::SubmitVulnerabilitiesResponse,
+) {
     let mut answered: HashSet<String> = HashSet::new();
     for id in outcome.accepted_vulnerabilities {
         answered.insert(id.clone());
@@ -282,7 +304,9 @@ fn merge(report: &mut SubmitReport, sent: Vec<String>, outcome: types::SubmitVul
             .collect();
         report.failed.insert(id, messages);
     }
-    report.unknown_associations.extend(outcome.unknown_associations);
+    report
+        .unknown_associations
+        .extend(outcome.unknown_associations);
     // An id the service neither accepted nor rejected is not silently dropped.
     for id in sent.into_iter().filter(|id| !answered.contains(id)) {
         report.failed.insert(

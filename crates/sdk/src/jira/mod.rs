@@ -34,7 +34,7 @@ pub use appsec_jira_security_info as security_info;
 ///     .await?;
 ///
 /// // Any generated operation stays reachable with its typed builder.
-/// let scheme = jira.issue_security().get_issue_security_scheme().id("10000").send().value().await?;
+/// let scheme = jira.issue_security().get_issue_security_scheme().id(10000).send().value().await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
@@ -46,7 +46,11 @@ pub struct JiraClient {
 impl FromParts for JiraClient {
     fn from_parts(base_url: String, http: reqwest::Client, ctx: ClientContext) -> Self {
         Self {
-            issue_security: issue_security::Client::new_with_client(&base_url, http.clone(), ctx.clone()),
+            issue_security: issue_security::Client::new_with_client(
+                &base_url,
+                http.clone(),
+                ctx.clone(),
+            ),
             security_info: security_info::Client::new_with_client(&base_url, http, ctx),
         }
     }
