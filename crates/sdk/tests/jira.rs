@@ -399,7 +399,7 @@ async fn bulk_submit_splits_merges_and_hides_no_failure() {
     assert_eq!(report.requests, 3);
     // Every id is accounted for exactly once.
     assert_eq!(report.accepted.len() + report.failed.len(), 2500);
-    let rejected_by_rule = (0..2000).filter(|n| n.is_multiple_of(7)).count();
+    let rejected_by_rule = (0..2000_usize).filter(|n| n.is_multiple_of(7)).count();
     assert_eq!(report.accepted.len(), 2000 - rejected_by_rule);
     assert_eq!(
         report.failed["finding-7"][0].message,
