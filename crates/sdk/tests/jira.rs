@@ -495,3 +495,31 @@ async fn delete_by_any_property_keys() {
         ]
     );
 }
+
+#[tokio::test]
+async fn asynchronous_operations_return_the_task_from_a_303() {
+    let server = MockServer::start().await;
+    let task = json!({
+        "id": "10250", "status": "ENQUEUED", "progress": 0, "elapsedRuntime": 0,
+        "submitted": 1_700_000_000_000_i64, "submittedBy": 10000, "lastUpdate": 1_700_000_000_000_i64,
+        "self": "https://example.atlassian.net/rest/api/3/task/10250", "message": "queued"
+    });
+    Mock::given(method("DELETE"))
+        .and(path("/rest/api/3/issuesecurityschemes/10000/level/10021"))
+        .respond_with(
+            ResponseTemplate::new(303)
+                .insert_header("location", "https://example.atlassian.net/rest/api/3/task/10250")
+                .set_body_json(&task),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let progress = jira(&server)
+        .remove_level("10000", "10021", Some("10022"))
+        .await
+        .unwrap();
+    assert_eq!(progress.id, "10250");
+    assert_eq!(progress.status.to_string(), "ENQUEUED");
+    let request = &server.received_requests().await.unwrap()[0];
+    assert_eq!(request.url.query(), Some("replaceWith=10022"));
+}

@@ -3,6 +3,7 @@
 
 mod bulk;
 mod listings;
+mod tasks;
 
 pub use bulk::{SubmitReport, Vulnerabilities};
 
