@@ -150,8 +150,9 @@ impl ClientContextBuilder {
 
 /// Parses a base URL and enforces https except for loopback hosts.
 pub fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
+    let shown = redact_userinfo(raw);
     let invalid = |reason: &str| ConfigError::InvalidBaseUrl {
-        url: raw.to_string(),
+        url: shown.clone(),
         reason: reason.to_string(),
     };
     let trimmed = raw.trim();
@@ -173,10 +174,21 @@ pub fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
-        "http" => Err(ConfigError::InsecureBaseUrl {
-            url: raw.to_string(),
-        }),
+        "http" => Err(ConfigError::InsecureBaseUrl { url: shown }),
         other => Err(invalid(&format!("scheme {other:?} is not http or https"))),
+    }
+}
+
+/// The URL as given, with any `user:password@` replaced by `***@`, so that
+/// errors about it never repeat a credential.
+fn redact_userinfo(raw: &str) -> String {
+    let Some((scheme, rest)) = raw.split_once("://") else {
+        return raw.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => raw.to_string(),
     }
 }
 
@@ -222,6 +234,14 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn credentials_in_a_base_url_are_not_repeated() {
+        let err = parse_base_url("https://me:s3cret@example.com/x").unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains("s3cret") && !text.contains("me:"), "{text}");
+        assert!(text.contains("***@example.com/x"), "{text}");
     }
 
     #[test]

@@ -23,6 +23,35 @@ pub struct Attempts {
     pub exhausted: bool,
 }
 
+/// The status and headers of a call's final response, recorded for callers
+/// that need them after the generated code has consumed the response (for
+/// example when an error body did not match its documented schema).
+#[derive(Debug, Clone)]
+pub struct ResponseRecord {
+    /// Status of the final response.
+    pub status: StatusCode,
+    /// Its headers.
+    pub headers: reqwest::header::HeaderMap,
+    /// How many attempts the call took.
+    pub attempts: Attempts,
+}
+
+tokio::task_local! {
+    static RECORD: std::cell::RefCell<Option<ResponseRecord>>;
+}
+
+/// Runs `call` and returns its output with the [`ResponseRecord`] of the
+/// last response [`exec`] saw while it ran.
+pub async fn recording<F: std::future::Future>(call: F) -> (F::Output, Option<ResponseRecord>) {
+    RECORD
+        .scope(std::cell::RefCell::new(None), async move {
+            let output = call.await;
+            let record = RECORD.with(|r| r.borrow_mut().take());
+            (output, record)
+        })
+        .await
+}
+
 /// Prepares a request once per call: restores spec facts progenitor cannot
 /// express, refuses to send credentials off the configured origin, and adds
 /// basic or bearer credentials.
@@ -93,7 +122,9 @@ pub async fn exec(
             return with_attempts(result, sent, false);
         }
         let Some(spare) = spare else {
-            return with_attempts(result, sent, true);
+            // Out of retries, or retries off, or a body that cannot be resent.
+            let exhausted = policy.max_retries() > 0 && sent > policy.max_retries();
+            return with_attempts(result, sent, exhausted);
         };
         let minimum = match &result {
             Ok(response) => server_delay(response.headers(), SystemTime::now()),
@@ -170,9 +201,16 @@ fn with_attempts(
     exhausted: bool,
 ) -> reqwest::Result<reqwest::Response> {
     result.map(|mut response| {
-        response
-            .extensions_mut()
-            .insert(Attempts { sent, exhausted });
+        let attempts = Attempts { sent, exhausted };
+        response.extensions_mut().insert(attempts);
+        // Seen by `recording` callers; a no-op outside one.
+        let _ = RECORD.try_with(|r| {
+            *r.borrow_mut() = Some(ResponseRecord {
+                status: response.status(),
+                headers: response.headers().clone(),
+                attempts,
+            });
+        });
         response
     })
 }

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
-use appsec_runtime::hooks::Attempts;
+use appsec_runtime::hooks::{Attempts, ResponseRecord, recording};
 
 /// The body of an error response, decoded as the service documents it.
 #[derive(Debug, Clone, PartialEq)]
@@ -233,11 +233,34 @@ impl Error {
     pub async fn from_generated<T: DeserializeOwned, E: serde::Serialize>(
         err: progenitor_client::Error<E>,
     ) -> Self {
-        match err {
-            progenitor_client::Error::InvalidResponsePayload(bytes, e) => {
-                decode_error::<T>(&bytes, &e)
+        Self::from_recorded::<T, E>(err, None).await
+    }
+
+    /// Like [`Error::from_generated`], with the final response's record
+    /// (see [`appsec_runtime::hooks::recording`]) to recover what progenitor
+    /// drops: the status of an error body that did not match its schema, and
+    /// how many attempts were made.
+    pub async fn from_recorded<T: DeserializeOwned, E: serde::Serialize>(
+        err: progenitor_client::Error<E>,
+        record: Option<ResponseRecord>,
+    ) -> Self {
+        use progenitor_client::Error as G;
+        let failed = record
+            .as_ref()
+            .filter(|r| r.status.is_client_error() || r.status.is_server_error());
+        match (err, failed) {
+            // An error status whose body is not the documented error shape.
+            (G::InvalidResponsePayload(bytes, _), Some(r)) => {
+                Error::from_response(r.status, r.headers.clone(), &bytes, Some(r.attempts))
             }
-            other => Self::from_generated_raw(other).await,
+            (G::InvalidResponsePayload(bytes, e), None) => decode_error::<T>(&bytes, &e),
+            (G::ErrorResponse(rv), _) => {
+                let status = rv.status();
+                let headers = rv.headers().clone();
+                let body = serde_json::to_vec(&rv.into_inner()).unwrap_or_default();
+                Error::from_response(status, headers, &body, record.map(|r| r.attempts))
+            }
+            (other, _) => Self::from_generated_raw(other).await,
         }
     }
 
@@ -329,9 +352,9 @@ where
     E: serde::Serialize + std::marker::Send,
 {
     async fn value(self) -> Result<T, Error> {
-        match self.await {
-            Ok(v) => Ok(v.into_inner()),
-            Err(e) => Err(Error::from_generated::<T, E>(e).await),
+        match recording(self).await {
+            (Ok(v), _) => Ok(v.into_inner()),
+            (Err(e), record) => Err(Error::from_recorded::<T, E>(e, record).await),
         }
     }
 }

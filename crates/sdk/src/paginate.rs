@@ -241,24 +241,34 @@ impl<T: Send + 'static> CursorPaginator<T> {
         Self { fetch, base_url }
     }
 
-    /// Every page, in order.
+    /// Every page, in order. When a page's `next_page` cannot be followed,
+    /// that page is still yielded, then the error.
     pub fn pages(self) -> BoxStream<'static, Result<CursorPage<T>, Error>> {
+        enum Next {
+            Page(Option<i64>),
+            Fail(Error),
+            Done,
+        }
         let Self { fetch, base_url } = self;
-        // State: the page to ask for next (None = first), or finished.
-        stream::unfold(Some(None::<i64>), move |state| {
+        stream::unfold(Next::Page(None), move |state| {
             let fetch = fetch.clone();
             let base_url = base_url.clone();
             async move {
-                let page_number = state?;
+                let page_number = match state {
+                    Next::Page(n) => n,
+                    Next::Fail(e) => return Some((Err(e), Next::Done)),
+                    Next::Done => return None,
+                };
                 let page = match fetch(page_number).await {
                     Ok(page) => page,
-                    Err(e) => return Some((Err(e), None)),
+                    Err(e) => return Some((Err(e), Next::Done)),
                 };
                 let next = match next_page_number(&page, &base_url, page_number) {
-                    Ok(next) => next,
-                    Err(e) => return Some((Err(e), None)),
+                    Ok(Some(n)) => Next::Page(Some(n)),
+                    Ok(None) => Next::Done,
+                    Err(e) => Next::Fail(e),
                 };
-                Some((Ok(page), next.map(Some)))
+                Some((Ok(page), next))
             }
         })
         .boxed()

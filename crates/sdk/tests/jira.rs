@@ -508,7 +508,10 @@ async fn asynchronous_operations_return_the_task_from_a_303() {
         .and(path("/rest/api/3/issuesecurityschemes/10000/level/10021"))
         .respond_with(
             ResponseTemplate::new(303)
-                .insert_header("location", "https://example.atlassian.net/rest/api/3/task/10250")
+                .insert_header(
+                    "location",
+                    "https://example.atlassian.net/rest/api/3/task/10250",
+                )
                 .set_body_json(&task),
         )
         .expect(1)

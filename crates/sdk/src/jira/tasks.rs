@@ -7,12 +7,17 @@ use appsec_jira_issue_security::{ByteStream, ResponseValue, types};
 use super::JiraClient;
 use crate::Error;
 
-type Generated = Result<ResponseValue<ByteStream>, progenitor_client::Error<types::ErrorCollection>>;
+type Generated =
+    Result<ResponseValue<ByteStream>, progenitor_client::Error<types::ErrorCollection>>;
 
 /// Reads the task out of a 303 (or a 2xx, should Jira answer directly).
 async fn task(outcome: Generated) -> Result<types::TaskProgressBeanObject, Error> {
     let response = match outcome {
-        Err(progenitor_client::Error::UnexpectedResponse(r)) if r.status() == reqwest::StatusCode::SEE_OTHER => r,
+        Err(progenitor_client::Error::UnexpectedResponse(r))
+            if r.status() == reqwest::StatusCode::SEE_OTHER =>
+        {
+            r
+        }
         Err(e) => return Err(Error::from_generated_raw(e).await),
         Ok(value) => {
             use futures::TryStreamExt;
@@ -31,7 +36,8 @@ async fn task(outcome: Generated) -> Result<types::TaskProgressBeanObject, Error
 }
 
 fn decode(bytes: &[u8]) -> Result<types::TaskProgressBeanObject, Error> {
-    serde_json::from_slice(bytes).map_err(|e| crate::error::decode_error::<types::TaskProgressBeanObject>(bytes, &e))
+    serde_json::from_slice(bytes)
+        .map_err(|e| crate::error::decode_error::<types::TaskProgressBeanObject>(bytes, &e))
 }
 
 impl JiraClient {
@@ -41,7 +47,14 @@ impl JiraClient {
         &self,
         body: types::AssociateSecuritySchemeWithProjectDetails,
     ) -> Result<types::TaskProgressBeanObject, Error> {
-        task(self.issue_security.associate_schemes_to_projects().body(body).send().await).await
+        task(
+            self.issue_security
+                .associate_schemes_to_projects()
+                .body(body)
+                .send()
+                .await,
+        )
+        .await
     }
 
     /// Removes a level, moving its issues to `replace_with` (or no level);
@@ -52,7 +65,11 @@ impl JiraClient {
         level_id: &str,
         replace_with: Option<&str>,
     ) -> Result<types::TaskProgressBeanObject, Error> {
-        let request = self.issue_security.remove_level().scheme_id(scheme_id).level_id(level_id);
+        let request = self
+            .issue_security
+            .remove_level()
+            .scheme_id(scheme_id)
+            .level_id(level_id);
         let request = match replace_with {
             Some(level) => request.replace_with(level),
             None => request,
