@@ -1,1 +1,222 @@
-pub fn placeholder() {}
+//! Stateful in-memory fakes of the three APIs the SDK talks to, served over
+//! HTTP on a loopback port, for examples and tests:
+//!
+//! - Jira issue security (`/rest/api/3/issuesecurityschemes/...` and the
+//!   project and security level lookups),
+//! - Jira Security Information (`/rest/security/1.0/...`),
+//! - Qwiet API v4 (`/api/v4/...`, one organization, [`SANDBOX_ORG_ID`]).
+//!
+//! Each request is authenticated the way the real service does it (Basic,
+//! Bearer or a Connect JWT checked down to its `qsh` for Jira; a bearer
+//! token for Qwiet), paged the way it pages, and answered in its JSON
+//! shapes. Faults (429, 503, dropped connections, delays) can be injected
+//! per request, deterministically for a given seed.
+//!
+//! ```no_run
+//! use appsec_sandbox::{Sandbox, SandboxConfig};
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let sandbox = Sandbox::start(SandboxConfig::default()).await?;
+//! println!("Jira at {}, Qwiet at {}", sandbox.url(), sandbox.qwiet_url());
+//! // ... point a client at it, with SandboxConfig::default().credentials ...
+//! println!("{} requests", sandbox.stats().requests);
+//! sandbox.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod auth;
+mod config;
+mod faults;
+mod http;
+mod jira_issue_security;
+mod jira_model;
+mod paging;
+mod qwiet;
+mod qwiet_seed;
+mod security_info;
+mod state;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::{JoinHandle, JoinSet};
+
+pub use config::{
+    Credentials, DEMO_BEARER_TOKEN, DEMO_CONNECT_APP_KEY, DEMO_CONNECT_SHARED_SECRET,
+    DEMO_JIRA_API_TOKEN, DEMO_JIRA_EMAIL, DEMO_QWIET_TOKEN, Faults, SandboxConfig,
+};
+pub use paging::{JIRA_MAX_RESULTS, QWIET_MAX_PER_PAGE};
+pub use qwiet::SANDBOX_ORG_ID;
+pub use state::Stats;
+
+use crate::faults::Fault;
+use crate::http::{Req, Resp, Service};
+use crate::state::State;
+
+/// A running sandbox server. It stops on [`Sandbox::shutdown`] or when
+/// dropped.
+pub struct Sandbox {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("url", &self.url())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// Seeds the fake services and starts serving them on `127.0.0.1`, on
+    /// `config.port` or, when it is 0, any free port.
+    pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(Mutex::new(State::new(&config)));
+        let (stop, stopped) = oneshot::channel();
+        let base = format!("http://127.0.0.1:{}", addr.port());
+        let server = tokio::spawn(serve(listener, state.clone(), base, stopped));
+        Ok(Sandbox {
+            addr,
+            state,
+            stop: Some(stop),
+            server: Some(server),
+        })
+    }
+
+    /// Base URL of the Jira APIs, e.g. `http://127.0.0.1:43123`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.addr.port())
+    }
+
+    /// Base URL of the Qwiet API: [`url`](Self::url) + `/api/v4`.
+    pub fn qwiet_url(&self) -> String {
+        format!("{}/api/v4", self.url())
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        lock(&self.state).stats.clone()
+    }
+
+    /// Stops accepting connections, closes open ones and waits for the
+    /// server task to end.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
+/// Locks the state; a panic in another request does not poison the sandbox.
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Accepts connections until told to stop; dropping the set of connection
+/// tasks on the way out closes them all.
+async fn serve(
+    listener: TcpListener,
+    state: Arc<Mutex<State>>,
+    base: String,
+    mut stopped: oneshot::Receiver<()>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = &mut stopped => break,
+            accepted = listener.accept() => {
+                if let Ok((stream, _)) = accepted {
+                    connections.spawn(connection(stream, state.clone(), base.clone()));
+                }
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+async fn connection(stream: TcpStream, state: Arc<Mutex<State>>, base: String) {
+    let service = service_fn(move |req| respond(req, state.clone(), base.clone()));
+    // Errors here are connections the client or a fault closed.
+    let _ = http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+/// Returned by the service to make hyper close the connection unanswered.
+#[derive(Debug)]
+struct Dropped;
+
+impl fmt::Display for Dropped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("connection dropped by fault injection")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+async fn respond(
+    req: hyper::Request<Incoming>,
+    state: Arc<Mutex<State>>,
+    base: String,
+) -> Result<Resp, Dropped> {
+    let service = Service::of(req.uri().path());
+    let (fault, delay_ms) = {
+        let mut st = lock(&state);
+        st.stats.requests += 1;
+        let fault = st.faults.decide();
+        if fault.is_some() {
+            st.stats.faults_injected += 1;
+        }
+        (fault, st.faults.delay_ms())
+    };
+    if delay_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+    }
+    match fault {
+        Some(Fault::Drop) => return Err(Dropped),
+        Some(fault) => {
+            let st = lock(&state);
+            return st.faults.response(fault, service).ok_or(Dropped);
+        }
+        None => {}
+    }
+    let (parts, body) = req.into_parts();
+    let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
+    let req = Req::new(parts.method, &parts.uri, parts.headers, body, base);
+    Ok(lock(&state).answer(&req))
+}

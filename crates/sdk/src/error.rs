@@ -31,7 +31,7 @@ pub enum ApiErrorBody {
         validation_errors: Vec<String>,
     },
     /// A body that is none of the above (HTML error pages, plain text, empty),
-    /// kept as text, cut at [`SNIPPET_LEN`] bytes.
+    /// kept as text, cut at 1024 bytes.
     Other(String),
 }
 

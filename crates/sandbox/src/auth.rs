@@ -1,0 +1,83 @@
+//! Credential checks, the way each service does them.
+
+use appsec_runtime::Secret;
+use appsec_runtime::connect_jwt::Verifier;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hyper::header::AUTHORIZATION;
+
+use crate::config::Credentials;
+use crate::http::{Req, Service};
+
+/// Who a request authenticated as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Caller {
+    /// No `Authorization` header.
+    Anonymous,
+    /// Valid credentials.
+    Authenticated,
+}
+
+/// Checks the request's credentials for `service`; `Err` is the reason for
+/// a `401`. A missing header gives `Ok(Anonymous)`: the route decides
+/// whether anonymous access is allowed.
+pub(crate) fn check(req: &Req, service: Service, creds: &Credentials) -> Result<Caller, String> {
+    let Some(header) = req.headers.get(AUTHORIZATION) else {
+        return Ok(Caller::Anonymous);
+    };
+    let header = header
+        .to_str()
+        .map_err(|_| "The Authorization header is not valid text.".to_string())?;
+    let (scheme, value) = header.split_once(' ').unwrap_or((header, ""));
+    let value = value.trim();
+    match service {
+        Service::Qwiet => match scheme.to_ascii_lowercase().as_str() {
+            "bearer" if constant_eq(value, &creds.qwiet_token) => Ok(Caller::Authenticated),
+            "bearer" => Err("invalid access token".into()),
+            _ => Err("Qwiet expects `Authorization: Bearer <access token>`".into()),
+        },
+        Service::Jira | Service::SecurityInfo => match scheme.to_ascii_lowercase().as_str() {
+            "basic" => basic(value, creds),
+            "bearer" if constant_eq(value, &creds.bearer_token) => Ok(Caller::Authenticated),
+            "bearer" => Err("The OAuth 2.0 access token is not valid.".into()),
+            "jwt" => jwt(value, req, creds),
+            _ => Err(format!("Unsupported authorization scheme {scheme:?}.")),
+        },
+    }
+}
+
+fn basic(value: &str, creds: &Credentials) -> Result<Caller, String> {
+    let decoded = STANDARD
+        .decode(value)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or("Basic credentials are not valid base64 of `email:token`.")?;
+    let (email, token) = decoded
+        .split_once(':')
+        .ok_or("Basic credentials are not of the form `email:token`.")?;
+    if email.eq_ignore_ascii_case(&creds.jira_email) && constant_eq(token, &creds.jira_api_token) {
+        Ok(Caller::Authenticated)
+    } else {
+        Err("Client must be authenticated to access this resource.".into())
+    }
+}
+
+fn jwt(token: &str, req: &Req, creds: &Credentials) -> Result<Caller, String> {
+    let url = url::Url::parse(&req.url()).map_err(|e| format!("Unparseable request URL: {e}"))?;
+    let base = url::Url::parse(&format!("{}/", req.base))
+        .map_err(|e| format!("Unparseable base URL: {e}"))?;
+    Verifier::new(Secret::new(creds.connect_shared_secret.clone()))
+        .with_issuer(creds.connect_app_key.clone())
+        .verify(token, req.method.as_str(), &url, &base)
+        .map(|_| Caller::Authenticated)
+        .map_err(|e| e.to_string())
+}
+
+/// Compares without stopping at the first difference.
+fn constant_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}

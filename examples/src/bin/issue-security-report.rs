@@ -1,0 +1,91 @@
+//! Every issue security scheme, its levels and their members, and the
+//! projects using each scheme, as a table.
+//!
+//! ```sh
+//! cargo run -p appsec-examples --bin issue-security-report
+//! ```
+//!
+//! Uses `JIRA_BASE_URL`, `JIRA_EMAIL` and `JIRA_API_TOKEN` when set (needs the
+//! Administer Jira permission), the built-in sandbox otherwise.
+
+use std::collections::BTreeMap;
+
+use appsec_examples::setup::Setup;
+use futures::TryStreamExt;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let setup = Setup::from_env().await?;
+    let jira = &setup.jira;
+
+    let schemes: Vec<_> = jira.search_schemes(|q| q).items().try_collect().await?;
+    let projects: Vec<_> = jira
+        .project_associations(|q| q)
+        .items()
+        .try_collect()
+        .await?;
+    let mut projects_by_scheme: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in projects {
+        if let (Some(scheme), Some(project)) = (p.issue_security_scheme_id, p.project_id) {
+            projects_by_scheme.entry(scheme).or_default().push(project);
+        }
+    }
+
+    println!(
+        "{:<8} {:<32} {:<16} {:<9} members",
+        "scheme", "name", "level", "projects"
+    );
+    for scheme in schemes {
+        let scheme_id = scheme.id.to_string();
+        let levels: Vec<_> = jira
+            .security_levels({
+                let id = scheme_id.clone();
+                move |q| q.scheme_id(vec![id.clone()])
+            })
+            .items()
+            .try_collect()
+            .await?;
+        let members: Vec<_> = jira
+            .security_level_members({
+                let id = scheme_id.clone();
+                move |q| q.scheme_id(vec![id.clone()])
+            })
+            .items()
+            .try_collect()
+            .await?;
+        let projects = projects_by_scheme
+            .get(&scheme_id)
+            .map(|p| p.join(","))
+            .unwrap_or_default();
+        for (i, level) in levels.iter().enumerate() {
+            let level_id = level.id.clone().unwrap_or_default();
+            let holders: Vec<String> = members
+                .iter()
+                .filter(|m| m.issue_security_level_id == level_id)
+                .map(|m| match &m.holder.parameter {
+                    Some(p) => format!("{}:{p}", m.holder.type_),
+                    None => m.holder.type_.clone(),
+                })
+                .collect();
+            let shown = if holders.len() > 3 {
+                format!("{} (+{} more)", holders[..3].join(", "), holders.len() - 3)
+            } else {
+                holders.join(", ")
+            };
+            let (id, name, projects) = if i == 0 {
+                (scheme_id.as_str(), scheme.name.as_str(), projects.as_str())
+            } else {
+                ("", "", "")
+            };
+            println!(
+                "{:<8} {:<32} {:<16} {:<9} {}",
+                id,
+                name,
+                level.name.as_deref().unwrap_or(""),
+                projects,
+                shown
+            );
+        }
+    }
+    Ok(())
+}
