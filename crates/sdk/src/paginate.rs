@@ -47,6 +47,7 @@ impl<T> std::fmt::Debug for OffsetPaginator<T> {
 }
 
 impl<T: Send + 'static> OffsetPaginator<T> {
+    #[cfg_attr(not(feature = "jira"), allow(dead_code))]
     pub(crate) fn new(fetch: FetchOffset<T>) -> Self {
         Self {
             fetch,
@@ -237,6 +238,7 @@ impl<T> std::fmt::Debug for CursorPaginator<T> {
 }
 
 impl<T: Send + 'static> CursorPaginator<T> {
+    #[cfg_attr(not(feature = "qwiet"), allow(dead_code))]
     pub(crate) fn new(fetch: FetchCursor<T>, base_url: reqwest::Url) -> Self {
         Self { fetch, base_url }
     }
