@@ -222,11 +222,13 @@ pub(crate) type FetchCursor<T> =
     Arc<dyn Fn(Option<i64>) -> BoxFuture<'static, Result<CursorPage<T>, Error>> + Send + Sync>;
 
 /// Pages through a cursor listing by following `next_page`, but only by
-/// re-issuing the request to the configured base URL with the page number it
-/// carries: the credentials never go to a host a response names.
+/// re-issuing the request to the configured base URL with the position it
+/// carries (the `page` number, or a cursor such as `upto`): the credentials
+/// never go to a host a response names.
 pub struct CursorPaginator<T> {
     fetch: FetchCursor<T>,
     base_url: reqwest::Url,
+    param: &'static str,
 }
 
 impl<T> std::fmt::Debug for CursorPaginator<T> {
@@ -239,8 +241,12 @@ impl<T> std::fmt::Debug for CursorPaginator<T> {
 
 impl<T: Send + 'static> CursorPaginator<T> {
     #[cfg_attr(not(feature = "qwiet"), allow(dead_code))]
-    pub(crate) fn new(fetch: FetchCursor<T>, base_url: reqwest::Url) -> Self {
-        Self { fetch, base_url }
+    pub(crate) fn new(fetch: FetchCursor<T>, base_url: reqwest::Url, param: &'static str) -> Self {
+        Self {
+            fetch,
+            base_url,
+            param,
+        }
     }
 
     /// Every page, in order. When a page's `next_page` cannot be followed,
@@ -251,7 +257,11 @@ impl<T: Send + 'static> CursorPaginator<T> {
             Fail(Error),
             Done,
         }
-        let Self { fetch, base_url } = self;
+        let Self {
+            fetch,
+            base_url,
+            param,
+        } = self;
         stream::unfold(Next::Page(None), move |state| {
             let fetch = fetch.clone();
             let base_url = base_url.clone();
@@ -265,7 +275,7 @@ impl<T: Send + 'static> CursorPaginator<T> {
                     Ok(page) => page,
                     Err(e) => return Some((Err(e), Next::Done)),
                 };
-                let next = match next_page_number(&page, &base_url, page_number) {
+                let next = match next_position(&page, &base_url, param, page_number) {
                     Ok(Some(n)) => Next::Page(Some(n)),
                     Ok(None) => Next::Done,
                     Err(e) => Next::Fail(e),
@@ -285,15 +295,18 @@ impl<T: Send + 'static> CursorPaginator<T> {
     }
 }
 
-/// The page number to ask for after `page`, or `None` when it was the last.
+/// The position to ask for after `page` (the value of `param` in its
+/// `next_page` link), or `None` when it was the last.
 ///
-/// A `next_page` link is followed by its `page` parameter; without one,
-/// `has_more: true` means the next page number.
-fn next_page_number<T>(
+/// For `page` numbers, `has_more: true` without a link means the next number,
+/// and a link must move forward; for other cursors it must move at all.
+fn next_position<T>(
     page: &CursorPage<T>,
     base_url: &reqwest::Url,
+    param: &str,
     current: Option<i64>,
 ) -> Result<Option<i64>, Error> {
+    let numbered = param == "page";
     let current_number = current.unwrap_or(1);
     let link = page
         .next_page
@@ -312,7 +325,7 @@ fn next_page_number<T>(
         };
     }
     let Some(link) = link else {
-        return Ok((page.has_more == Some(true)).then_some(current_number + 1));
+        return Ok((numbered && page.has_more == Some(true)).then_some(current_number + 1));
     };
     let url = base_url
         .join(link)
@@ -326,12 +339,20 @@ fn next_page_number<T>(
     }
     let number = url
         .query_pairs()
-        .find(|(k, _)| k == "page")
+        .find(|(k, _)| k == param)
         .and_then(|(_, v)| v.parse::<i64>().ok())
-        .ok_or_else(|| Error::Pagination(format!("next_page {link:?} carries no page number")))?;
-    if number <= current_number {
+        .ok_or_else(|| {
+            Error::Pagination(format!("next_page {link:?} carries no {param} number"))
+        })?;
+    let stalled = if numbered {
+        number <= current_number
+    } else {
+        current == Some(number)
+    };
+    if stalled {
         return Err(Error::Pagination(format!(
-            "next_page asks for page {number} after page {current_number}; stopping instead of looping"
+            "next_page asks for {param} {number} after {param} {}; stopping instead of looping",
+            current.map(|c| c.to_string()).unwrap_or_else(|| "1".into())
         )));
     }
     Ok(Some(number))

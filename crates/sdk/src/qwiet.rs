@@ -88,6 +88,7 @@ cursor_envelope! {
     ListOrgRbacInvitationsResponse => ListRbacInvitationInfo: |r| (r.response, link(r.next_page), None),
     ListHumanGroupsEnvelope => ReadHumanGroupResponse: |r| (r.response.groups, link(r.next_page), None),
     ListTeamsEnvelope => ListTeamsResponseItem: |r| (r.response.0, link(r.next_page), None),
+    GetStreamlinedScansResponse => StreamlinedScan: |r| (r.response.scans, link(r.next_page), None),
     ReadAppScaPackagesResponse => ScaPackage: |r| (r.response.packages, None, Some(r.response.has_more)),
     ReadCompoundScaPackagesResponse => ScaPackage: |r| (r.response.packages, None, Some(r.response.has_more)),
 }
@@ -104,6 +105,11 @@ fn page_nonzero(n: i64) -> NonZeroU64 {
 /// come from `configure`; the paginator sets `page`.
 macro_rules! cursor_listing {
     ($(#[$doc:meta])* $method:ident($($arg:ident: $ty:ty),*) => $op:ident($builder:ident) -> $item:ident, $page:ident) => {
+        cursor_listing! {
+            $(#[$doc])* $method($($arg: $ty),*) => $op($builder) -> $item, page = $page
+        }
+    };
+    ($(#[$doc:meta])* $method:ident($($arg:ident: $ty:ty),*) => $op:ident($builder:ident) -> $item:ident, $setter:ident = $conv:ident) => {
         $(#[$doc])*
         pub fn $method<F>(&self, $($arg: $ty,)* configure: F) -> CursorPaginator<types::$item>
         where
@@ -120,13 +126,14 @@ macro_rules! cursor_listing {
                     Box::pin(async move {
                         let request = configure(client.$op()$(.$arg($arg))*);
                         let request = match page {
-                            Some(n) => request.page($page(n)),
+                            Some(n) => request.$setter($conv(n)),
                             None => request,
                         };
                         Ok(request.send().value().await?.into_page())
                     })
                 }),
                 self.base_url.clone(),
+                stringify!($setter),
             )
         }
     };
@@ -175,6 +182,11 @@ impl QwietClient {
     cursor_listing! {
         /// Teams.
         teams(org_id: Uuid) => list_teams(ListTeams) -> ListTeamsResponseItem, page_i64
+    }
+    cursor_listing! {
+        /// Scans of a compound app, newest first, in the streamlined form;
+        /// pages are chained by the `upto` cursor in `next_page`.
+        streamlined_scans(org_id: Uuid, compound_name: String) => get_streamlined_scans(GetStreamlinedScans) -> StreamlinedScan, upto = page_i64
     }
     cursor_listing! {
         /// Open-source packages an app depends on.
