@@ -97,17 +97,27 @@ impl fmt::Debug for Credentials {
 
 /// Faults injected into requests, each decided per request with the seeded
 /// random generator. Shares are between 0.0 and 1.0; their sum should not
-/// exceed 1.0 (dropping wins, then 503, then 429).
+/// exceed 1.0 (dropping wins, then 503, then 429, then dropping after
+/// processing).
 #[derive(Clone, Debug, Default)]
 pub struct Faults {
     /// Share of requests answered `429` with `Retry-After`.
     pub rate_limited: f64,
     /// `Retry-After` seconds sent with a `429`; 0 when `None`.
     pub retry_after_secs: Option<u64>,
+    /// Send `429`s without any `Retry-After` header (then
+    /// `retry_after_secs` is ignored), as some proxies and gateways do.
+    pub omit_retry_after: bool,
     /// Share of requests answered `503`.
     pub unavailable: f64,
-    /// Share of requests whose connection is closed without an answer.
+    /// Share of requests whose connection is closed without an answer. The
+    /// request is not processed: its body is never read.
     pub dropped: f64,
+    /// Share of requests that are processed (their effects are kept and
+    /// counted, e.g. in [`Stats::vulnerability_deliveries`](crate::Stats))
+    /// and whose connection is then closed before the answer is sent: the
+    /// response is lost on the way back.
+    pub dropped_after_processing: f64,
     /// Delay before every answer, in milliseconds.
     pub delay_ms: u64,
 }

@@ -14,8 +14,10 @@ pub(crate) enum Fault {
     Drop,
     /// Answer `503`.
     Unavailable,
-    /// Answer `429` with `Retry-After`.
+    /// Answer `429` with `Retry-After` (unless it is omitted).
     RateLimited,
+    /// Process the request, then close the connection without answering.
+    DropAfterProcessing,
 }
 
 /// Decides faults one request at a time: one uniform draw per request, so
@@ -38,7 +40,11 @@ impl FaultInjector {
     /// The fault for the next request, if any.
     pub fn decide(&mut self) -> Option<Fault> {
         let f = &self.faults;
-        if f.dropped <= 0.0 && f.unavailable <= 0.0 && f.rate_limited <= 0.0 {
+        if f.dropped <= 0.0
+            && f.unavailable <= 0.0
+            && f.rate_limited <= 0.0
+            && f.dropped_after_processing <= 0.0
+        {
             return None;
         }
         let draw: f64 = self.rng.random();
@@ -54,6 +60,10 @@ impl FaultInjector {
         if draw < edge {
             return Some(Fault::RateLimited);
         }
+        edge += f.dropped_after_processing.max(0.0);
+        if draw < edge {
+            return Some(Fault::DropAfterProcessing);
+        }
         None
     }
 
@@ -65,7 +75,7 @@ impl FaultInjector {
     /// The answer for an injected `Unavailable` or `RateLimited` fault.
     pub fn response(&self, fault: Fault, service: Service) -> Option<Resp> {
         match fault {
-            Fault::Drop => None,
+            Fault::Drop | Fault::DropAfterProcessing => None,
             Fault::Unavailable => Some(service.error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Service temporarily unavailable (injected by the sandbox).",
@@ -75,8 +85,12 @@ impl FaultInjector {
                     StatusCode::TOO_MANY_REQUESTS,
                     "Rate limit exceeded (injected by the sandbox).",
                 );
-                let secs = self.faults.retry_after_secs.unwrap_or(0).to_string();
-                let resp = with_header(resp, "retry-after", &secs);
+                let resp = if self.faults.omit_retry_after {
+                    resp
+                } else {
+                    let secs = self.faults.retry_after_secs.unwrap_or(0).to_string();
+                    with_header(resp, "retry-after", &secs)
+                };
                 Some(with_header(resp, "x-ratelimit-remaining", "0"))
             }
         }

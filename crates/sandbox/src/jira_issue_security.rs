@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::auth::Caller;
 use crate::http::{Req, Resp, empty, jira_error, jira_field_error, json, with_header};
 use crate::jira_model::{JiraState, MEMBER_TYPES};
-use crate::paging::jira_page;
+use crate::paging::{jira_page, jira_page_with};
 
 /// An answer, or an early error answer (boxed: responses are large).
 type Handled = Result<Resp, Box<Resp>>;
@@ -404,7 +404,7 @@ fn members_page(st: &JiraState, req: &Req) -> Handled {
     let scheme_ids = id_filter(req, "schemeId")?;
     let level_ids = id_filter(req, "levelId")?;
     let unfiltered = ids.is_empty() && scheme_ids.is_empty() && level_ids.is_empty();
-    let values: Vec<Value> = st
+    let members: Vec<_> = st
         .members
         .values()
         .filter(|m| {
@@ -414,9 +414,11 @@ fn members_page(st: &JiraState, req: &Req) -> Handled {
                 || level_ids.contains(&m.level_id)
                 || scheme_ids.contains(&scheme)
         })
-        .map(|m| st.member_json(m))
         .collect();
-    page(req, values)
+    // Only the members on the page become JSON: the big level has thousands.
+    jira_page_with(req, members, |m| st.member_json(m))
+        .map(|p| json(StatusCode::OK, &p))
+        .map_err(|e| bad(&e))
 }
 
 fn scheme_members(st: &JiraState, req: &Req, id: &str) -> Handled {

@@ -209,14 +209,19 @@ async fn respond(
     }
     match fault {
         Some(Fault::Drop) => return Err(Dropped),
+        None | Some(Fault::DropAfterProcessing) => {}
         Some(fault) => {
             let st = lock(&state);
             return st.faults.response(fault, service).ok_or(Dropped);
         }
-        None => {}
     }
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
     let req = Req::new(parts.method, &parts.uri, parts.headers, body, base);
-    Ok(lock(&state).answer(&req))
+    let answer = lock(&state).answer(&req);
+    if fault == Some(Fault::DropAfterProcessing) {
+        // The effects stay; only the answer is lost.
+        return Err(Dropped);
+    }
+    Ok(answer)
 }

@@ -34,9 +34,24 @@ pub(crate) fn jira_window(req: &Req) -> Result<(usize, usize), String> {
 /// only when more follow, `maxResults`, `startAt`, `total`, `isLast`,
 /// `values`.
 pub(crate) fn jira_page(req: &Req, items: Vec<Value>) -> Result<Value, String> {
+    jira_page_with(req, items, |v| v)
+}
+
+/// [`jira_page`] over items that are turned into JSON only when they are on
+/// the page, so that a long listing costs one page's work per request.
+pub(crate) fn jira_page_with<T>(
+    req: &Req,
+    items: Vec<T>,
+    to_json: impl Fn(T) -> Value,
+) -> Result<Value, String> {
     let (start_at, max_results) = jira_window(req)?;
     let total = items.len();
-    let values: Vec<Value> = items.into_iter().skip(start_at).take(max_results).collect();
+    let values: Vec<Value> = items
+        .into_iter()
+        .skip(start_at)
+        .take(max_results)
+        .map(to_json)
+        .collect();
     let end = start_at.saturating_add(values.len());
     let is_last = end >= total;
     let mut page = json!({

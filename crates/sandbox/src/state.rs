@@ -24,7 +24,7 @@ pub struct Stats {
     /// Every request received, faulted ones included.
     pub requests: u64,
     /// Requests answered with an injected fault (429, 503 or a dropped
-    /// connection).
+    /// connection, before or after processing).
     pub faults_injected: u64,
     /// Vulnerability ID → every `updateSequenceNumber` accepted for it, in
     /// arrival order (including ones ignored for being older).

@@ -162,3 +162,78 @@ async fn shutdown_stops_the_server() {
     // A fresh client, so no pooled connection is reused.
     assert!(client().get(&url).send().await.is_err());
 }
+
+#[tokio::test]
+async fn rate_limited_requests_can_omit_retry_after() {
+    let sandbox = start_with(with_faults(
+        Faults {
+            rate_limited: 1.0,
+            retry_after_secs: Some(7),
+            omit_retry_after: true,
+            ..Faults::default()
+        },
+        1,
+    ))
+    .await;
+    let resp = client()
+        .get(format!("{}/rest/api/3/issuesecurityschemes", sandbox.url()))
+        .header("authorization", basic())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(resp.headers().get("retry-after").is_none());
+    assert_eq!(resp.headers()["x-ratelimit-remaining"], "0");
+}
+
+#[tokio::test]
+async fn dropped_after_processing_keeps_the_effects_and_loses_the_answer() {
+    let sandbox = start_with(with_faults(
+        Faults {
+            dropped_after_processing: 1.0,
+            ..Faults::default()
+        },
+        1,
+    ))
+    .await;
+    let err = client()
+        .post(format!(
+            "{}/rest/security/1.0/linkedWorkspaces/bulk",
+            sandbox.url()
+        ))
+        .header("authorization", basic())
+        .json(&serde_json::json!({ "workspaceIds": ["ws-1"] }))
+        .send()
+        .await
+        .expect_err("the answer is never sent");
+    assert!(!err.is_status(), "{err}");
+    let stats = sandbox.stats();
+    assert_eq!(stats.faults_injected, stats.requests);
+    // Every request is faulted, so no read can show the link; but a
+    // submission to the workspace is processed, which needs the link.
+    let vulnerability = serde_json::json!({
+        "schemaVersion": "1.0",
+        "id": "v-1",
+        "updateSequenceNumber": 3,
+        "containerId": "ws-1",
+        "displayName": "V",
+        "description": "D",
+        "url": "https://scanner.example.com/v/1",
+        "type": "sast",
+        "introducedDate": "2026-01-01T00:00:00Z",
+        "lastUpdated": "2026-01-01T00:00:00Z",
+        "severity": { "level": "high" },
+        "status": "open"
+    });
+    let _ = client()
+        .post(format!("{}/rest/security/1.0/bulk", sandbox.url()))
+        .header("authorization", basic())
+        .json(&serde_json::json!({ "vulnerabilities": [vulnerability] }))
+        .send()
+        .await
+        .expect_err("the answer is never sent");
+    assert_eq!(
+        sandbox.stats().vulnerability_deliveries.get("v-1"),
+        Some(&vec![3])
+    );
+}
