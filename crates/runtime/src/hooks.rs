@@ -52,16 +52,29 @@ pub async fn recording<F: std::future::Future>(call: F) -> (F::Output, Option<Re
         .await
 }
 
-/// Prepares a request once per call: restores spec facts progenitor cannot
-/// express, refuses to send credentials off the configured origin, and adds
-/// basic or bearer credentials.
+/// Prepares a request once per call: refuses paths whose parameters escaped
+/// their segments, restores spec facts progenitor cannot express, refuses to
+/// send credentials off the configured origin, and adds basic or bearer
+/// credentials.
 pub async fn pre(
     ctx: &ClientContext,
     operations: &OperationTable,
+    baseurl: &str,
     request: &mut reqwest::Request,
     info: &OperationInfo,
 ) -> Result<(), String> {
     if let Some(op) = operations.get(info.operation_id) {
+        let base_path = reqwest::Url::parse(baseurl)
+            .map(|u| u.path().trim_end_matches('/').to_string())
+            .unwrap_or_default();
+        let below_base = request.url().path().strip_prefix(base_path.as_str());
+        if !below_base.is_some_and(|p| crate::path::matches_template(op.path, p)) {
+            return Err(format!(
+                "refusing to send {}: a path parameter would change the request's path \
+                 (`.`, `..`, `/` or `\\` in a parameter, or an empty one)",
+                info.operation_id
+            ));
+        }
         if let Some(content_type) = op.request_content_type {
             let value = HeaderValue::from_static(content_type);
             request.headers_mut().insert(CONTENT_TYPE, value);

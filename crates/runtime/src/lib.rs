@@ -9,6 +9,7 @@ mod context;
 mod envelope;
 pub mod hooks;
 mod operation;
+pub mod path;
 pub mod query;
 pub mod retry;
 mod secret;
@@ -46,7 +47,10 @@ macro_rules! install_hooks {
                 let ctx = <Self as $crate::__progenitor_client::ClientInfo<
                     $crate::ClientContext,
                 >>::inner(self);
-                $crate::hooks::pre(ctx, &$operations, request, info)
+                let baseurl = <Self as $crate::__progenitor_client::ClientInfo<
+                    $crate::ClientContext,
+                >>::baseurl(self);
+                $crate::hooks::pre(ctx, &$operations, baseurl, request, info)
                     .await
                     .map_err($crate::__progenitor_client::Error::Custom)
             }
