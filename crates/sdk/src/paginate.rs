@@ -24,6 +24,8 @@ pub struct OffsetPage<T> {
     pub total: Option<i64>,
     /// Whether the server marked this page as the last.
     pub is_last: Option<bool>,
+    /// The `startAt` the server reported, checked against the one asked for.
+    pub(crate) reported_start: Option<i64>,
 }
 
 pub(crate) type FetchOffset<T> =
@@ -83,23 +85,19 @@ impl<T: Send + 'static> OffsetPaginator<T> {
         stream::once(first)
             .flat_map(
                 move |first| -> BoxStream<'static, Result<OffsetPage<T>, Error>> {
-                    let page = match first {
+                    let page = match first.and_then(|page| advance(page, 0)) {
                         Ok(page) => page,
                         Err(e) => return stream::iter([Err(e)]).boxed(),
                     };
-                    let next = page.start_at + page.items.len() as i64;
-                    let done = is_finished(&page, page.start_at);
-                    let stalled = stalled(&page);
-                    let rest = match (done, stalled, page.total) {
-                        (_, Some(e), _) => stream::iter([Err(e)]).boxed(),
-                        (true, None, _) => stream::empty().boxed(),
-                        (false, None, Some(total)) if concurrency > 1 => {
-                            let step = page.items.len() as i64;
+                    let rest = match (page.1, page.0.total) {
+                        (None, _) => stream::empty().boxed(),
+                        (Some(next), Some(total)) if concurrency > 1 => {
+                            let step = page.0.items.len() as i64;
                             windows(fetch.clone(), next, step, total, concurrency)
                         }
-                        (false, None, _) => sequential(fetch.clone(), next, page_size),
+                        (Some(next), _) => sequential(fetch.clone(), next, page_size),
                     };
-                    stream::iter([Ok(page)]).chain(rest).boxed()
+                    stream::iter([Ok(page.0)]).chain(rest).boxed()
                 },
             )
             .boxed()
@@ -114,24 +112,38 @@ impl<T: Send + 'static> OffsetPaginator<T> {
     }
 }
 
-fn is_finished<T>(page: &OffsetPage<T>, start: i64) -> bool {
+/// Checks a page fetched at `start` and works out where the next one starts
+/// (`None` when this was the last). Every server-supplied number is checked,
+/// so a hostile or broken server gets a [`Error::Pagination`], never a loop
+/// or an arithmetic overflow.
+fn advance<T>(mut page: OffsetPage<T>, start: i64) -> Result<(OffsetPage<T>, Option<i64>), Error> {
+    let fail = |message: String| Err(Error::Pagination(message));
+    if let Some(reported) = page.reported_start.filter(|r| *r != start) {
+        return fail(format!(
+            "asked for startAt={start} but the server answered startAt={reported}; it would repeat pages"
+        ));
+    }
+    if let Some(total) = page.total.filter(|t| *t < 0) {
+        return fail(format!("the server reported a negative total ({total})"));
+    }
+    page.start_at = start;
     let n = page.items.len() as i64;
-    page.is_last == Some(true) || n == 0 || page.total.is_some_and(|total| start + n >= total)
-}
-
-/// An empty page the server says is not the last would repeat forever.
-fn stalled<T>(page: &OffsetPage<T>) -> Option<Error> {
-    let more_promised = page.is_last != Some(true)
-        && (page.is_last == Some(false) || page.total.is_some_and(|total| page.start_at < total));
-    (page.items.is_empty() && more_promised).then(|| {
-        Error::Pagination(format!(
-            "page at startAt={} returned no items although {} remain",
-            page.start_at,
+    let Some(next) = start.checked_add(n) else {
+        return fail(format!("startAt={start} plus {n} items overflows"));
+    };
+    let more_promised = page.is_last == Some(false)
+        || (page.is_last != Some(true) && page.total.is_some_and(|total| start < total));
+    if n == 0 && more_promised {
+        return fail(format!(
+            "page at startAt={start} returned no items although {} remain",
             page.total
-                .map(|t| (t - page.start_at).to_string())
+                .map(|t| (t - start).to_string())
                 .unwrap_or_else(|| "more".into())
-        ))
-    })
+        ));
+    }
+    let finished =
+        page.is_last == Some(true) || n == 0 || page.total.is_some_and(|total| next >= total);
+    Ok((page, (!finished).then_some(next)))
 }
 
 fn sequential<T: Send + 'static>(
@@ -143,18 +155,12 @@ fn sequential<T: Send + 'static>(
         let fetch = fetch.clone();
         async move {
             let start = state?;
-            match fetch(start, page_size).await {
+            match fetch(start, page_size)
+                .await
+                .and_then(|page| advance(page, start))
+            {
                 Err(e) => Some((Err(e), None)),
-                Ok(mut page) => {
-                    // Progress is measured by what arrived, not what was asked.
-                    page.start_at = start;
-                    if let Some(e) = stalled(&page) {
-                        return Some((Err(e), None));
-                    }
-                    let next =
-                        (!is_finished(&page, start)).then(|| start + page.items.len() as i64);
-                    Some((Ok(page), next))
-                }
+                Ok((page, next)) => Some((Ok(page), next)),
             }
         }
     })
@@ -163,7 +169,8 @@ fn sequential<T: Send + 'static>(
 
 /// Fetches `[start, total)` in windows of `step` items, `concurrency` at a
 /// time. Each window keeps asking until its whole range has arrived, so a
-/// server that returns short pages cannot open gaps.
+/// server that returns short pages cannot open gaps. The stream ends at the
+/// first error.
 fn windows<T: Send + 'static>(
     fetch: FetchOffset<T>,
     start: i64,
@@ -173,18 +180,23 @@ fn windows<T: Send + 'static>(
 ) -> BoxStream<'static, Result<OffsetPage<T>, Error>> {
     let step = step.max(1);
     let offsets = (0..)
-        .map(move |i| start + i * step)
+        .map_while(move |i: i64| i.checked_mul(step).and_then(|o| o.checked_add(start)))
         .take_while(move |o| *o < total);
     stream::iter(offsets)
         .map(move |offset| {
             let fetch = fetch.clone();
             async move {
-                let end = (offset + step).min(total);
-                let mut items = Vec::with_capacity((end - offset) as usize);
+                let end = offset.saturating_add(step).min(total);
+                let mut items = Vec::new();
                 let mut is_last = None;
                 while offset + (items.len() as i64) < end {
                     let at = offset + items.len() as i64;
                     let page = fetch(at, end - at).await?;
+                    if let Some(reported) = page.reported_start.filter(|r| *r != at) {
+                        return Err(Error::Pagination(format!(
+                            "asked for startAt={at} but the server answered startAt={reported}"
+                        )));
+                    }
                     if page.items.is_empty() {
                         return Err(Error::Pagination(format!(
                             "page at startAt={at} returned no items although the listing reported {total}; \
@@ -200,10 +212,18 @@ fn windows<T: Send + 'static>(
                     start_at: offset,
                     total: Some(total),
                     is_last,
+                    reported_start: Some(offset),
                 })
             }
         })
         .buffered(concurrency)
+        .scan(false, |failed, page| {
+            let emit = (!*failed).then(|| {
+                *failed = page.is_err();
+                page
+            });
+            futures::future::ready(emit)
+        })
         .boxed()
 }
 
@@ -325,7 +345,12 @@ fn next_position<T>(
         };
     }
     let Some(link) = link else {
-        return Ok((numbered && page.has_more == Some(true)).then_some(current_number + 1));
+        if !(numbered && page.has_more == Some(true)) {
+            return Ok(None);
+        }
+        return current_number.checked_add(1).map(Some).ok_or_else(|| {
+            Error::Pagination(format!("page number {current_number} cannot advance"))
+        });
     };
     let url = base_url
         .join(link)

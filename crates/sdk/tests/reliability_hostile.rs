@@ -575,9 +575,6 @@ fn assert_ends_at_first_error<T: std::fmt::Debug>(results: &[Result<T, Error>], 
 /// end of the stream, not more requests: sequential offset listings and
 /// cursor listings end at their first error.
 #[tokio::test]
-#[ignore = "bug: OffsetPaginator concurrent mode (crates/sdk/src/paginate.rs, fn windows) keeps \
-            polling the remaining windows after one fails, so pages() yields an error per \
-            remaining window and, with a huge reported total, requests pages without end"]
 async fn a_concurrent_listing_ends_at_its_first_error() {
     // Shrinks from 100 to 60: windows 60, 70, 80 and 90 all come back empty.
     let server = MockServer::start().await;
@@ -634,9 +631,6 @@ async fn a_concurrent_listing_ends_at_its_first_error() {
 /// A server that ignores `startAt` and answers every request with the first
 /// page, saying more follow (`isLast: false`) but not how many.
 #[tokio::test]
-#[ignore = "bug: OffsetPaginator (crates/sdk/src/paginate.rs, fn sequential) overwrites the page's \
-            startAt with the requested offset and measures progress by item count, so a server \
-            that repeats the first page with isLast=false and no total is paged forever"]
 async fn a_server_that_ignores_start_at_is_a_pagination_error_not_an_endless_listing() {
     let server = MockServer::start().await;
     serve(
@@ -695,10 +689,6 @@ async fn pages_without_panic<T: Send + 'static>(
 }
 
 #[tokio::test]
-#[ignore = "bug: OffsetPaginator does unchecked i64 arithmetic on server-supplied startAt and \
-            total (crates/sdk/src/paginate.rs: pages() `page.start_at + len`, is_finished() \
-            `start + n`, stalled() `t - page.start_at`): 'attempt to add/subtract with \
-            overflow' panics in debug builds, wraps to negative offsets in release"]
 async fn extreme_start_at_and_total_are_typed_errors_not_overflow_panics() {
     let bodies = [
         json!({"startAt": -1, "total": i64::MAX, "isLast": false, "values": []}),
@@ -731,9 +721,6 @@ async fn extreme_start_at_and_total_are_typed_errors_not_overflow_panics() {
 }
 
 #[tokio::test]
-#[ignore = "bug: CursorPaginator (crates/sdk/src/paginate.rs, fn next_page_number) computes \
-            `current_number + 1` unchecked: a next_page link to page i64::MAX followed by \
-            has_more=true panics with 'attempt to add with overflow' in debug builds"]
 async fn a_next_page_number_at_i64_max_is_a_typed_error_not_an_overflow_panic() {
     let server = MockServer::start().await;
     let last = format!(
@@ -1060,20 +1047,6 @@ fn check_classification(
     Ok(())
 }
 
-/// Pages whose `startAt` or `total` lie within 2^62 of the i64 limits hit
-/// the overflow bug that `extreme_start_at_and_total_are_typed_errors_not_overflow_panics`
-/// pins down; the facade properties leave them out until it is fixed.
-fn near_i64_limits(body: &[u8]) -> bool {
-    let Ok(page) = serde_json::from_slice::<Value>(body) else {
-        return false;
-    };
-    ["startAt", "total"].iter().any(|key| {
-        page.get(key)
-            .and_then(Value::as_i64)
-            .is_some_and(|n| n.unsigned_abs() >= 1 << 62)
-    })
-}
-
 /// Both clients, built once per property (building one loads TLS roots,
 /// which is slow in debug builds).
 struct Clients {
@@ -1118,9 +1091,6 @@ fn facade_property(body: impl Strategy<Value = Vec<u8>> + 'static, route: String
     });
     runner
         .run(&arb_served(body), |served| {
-            if near_i64_limits(&served.body) {
-                return Err(TestCaseError::reject("a known overflow bug"));
-            }
             *slot.0.lock().unwrap() = Some(served.clone());
             let outcome = runtime.block_on(call(&clients));
             check_classification(&served, &outcome)

@@ -24,6 +24,7 @@ macro_rules! page_bean {
                     start_at: self.start_at.unwrap_or_default(),
                     total: self.total,
                     is_last: self.is_last,
+                    reported_start: self.start_at,
                 }
             }
         }
