@@ -64,12 +64,24 @@ mod tests {
     #[test]
     fn parameters_fill_whole_segments() {
         let t = "/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}";
-        assert!(matches_template(t, "/rest/api/3/issuesecurityschemes/10000/level/10021"));
+        assert!(matches_template(
+            t,
+            "/rest/api/3/issuesecurityschemes/10000/level/10021"
+        ));
         // `..` resolved away, or `\` turned into `/`, changes the shape.
-        assert!(!matches_template(t, "/rest/api/3/issuesecurityschemes/10000/"));
+        assert!(!matches_template(
+            t,
+            "/rest/api/3/issuesecurityschemes/10000/"
+        ));
         assert!(!matches_template(t, "/rest/api/3/project/APP"));
-        assert!(!matches_template(t, "/rest/api/3/issuesecurityschemes/10000/level/a/b"));
-        assert!(!matches_template(t, "/rest/api/3/issuesecurityschemes//level/10021"));
+        assert!(!matches_template(
+            t,
+            "/rest/api/3/issuesecurityschemes/10000/level/a/b"
+        ));
+        assert!(!matches_template(
+            t,
+            "/rest/api/3/issuesecurityschemes//level/10021"
+        ));
     }
 
     #[test]
