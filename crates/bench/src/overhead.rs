@@ -1,0 +1,363 @@
+//! Per-call overhead: the same GET and the same JSON POST against one
+//! minimal loopback server, through bare reqwest + serde_json, the generated
+//! client, and the facade with basic auth and with a Connect JWT.
+//!
+//! A second set of variants adds the facade's layers to the generated client
+//! one at a time (HTTP settings, runtime context, retries, `.value()`), to
+//! show where the facade's extra time goes.
+//!
+//! Every variant is warmed up, then timed call by call in rounds; each round
+//! runs every variant (in a rotated order) so that drift (CPU frequency,
+//! other load) lands on all of them alike.
+
+use std::error::Error;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use appsec_jira_issue_security as generated;
+use appsec_runtime::{Auth, ClientContext, RetryPolicy};
+use appsec_sandbox::{
+    DEMO_CONNECT_APP_KEY, DEMO_CONNECT_SHARED_SECRET, DEMO_JIRA_API_TOKEN, DEMO_JIRA_EMAIL,
+};
+use appsec_sdk::{JiraClient, SendExt};
+use reqwest::StatusCode;
+use reqwest::header::ACCEPT;
+use serde::{Deserialize, Serialize};
+
+use crate::server::{LEVEL_PATH, MinimalServer, SCHEMES_PATH};
+use crate::stats::Summary;
+
+type BoxError = Box<dyn Error + Send + Sync>;
+
+/// How many calls to make.
+#[derive(Debug, Clone, Copy)]
+pub struct Sizes {
+    /// Untimed calls per variant and operation before timing.
+    pub warmup: usize,
+    /// Rounds; each times `calls_per_round` calls of every variant.
+    pub rounds: usize,
+    /// Consecutive calls of one variant within a round.
+    pub calls_per_round: usize,
+}
+
+/// The two operations compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `GET /rest/api/3/securitylevel/10021`, decoding a `SecurityLevel`.
+    Get,
+    /// `POST /rest/api/3/issuesecurityschemes` with a JSON body, decoding `{"id"}`.
+    Post,
+}
+
+impl Op {
+    /// Short label for tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Op::Get => "GET securitylevel/{id}",
+            Op::Post => "POST issuesecurityschemes",
+        }
+    }
+}
+
+/// Which table a variant belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// The four variants of the comparison: (a) to (d).
+    Main,
+    /// The generated client with the facade's layers added one by one.
+    Ladder,
+    /// Both.
+    Both,
+}
+
+/// Timings of one variant of one operation, in µs per call.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    /// Label of the variant.
+    pub label: &'static str,
+    /// Table(s) it is shown in.
+    pub table: Table,
+    /// Median and p90 per call, µs.
+    pub per_call: Summary,
+}
+
+/// Timings of one operation; the first entry is bare reqwest.
+#[derive(Debug, Clone)]
+pub struct OpResult {
+    /// Which operation.
+    pub op: Op,
+    /// Every variant, bare reqwest first.
+    pub timings: Vec<Timing>,
+}
+
+impl OpResult {
+    /// Median of `t` over the median of bare reqwest.
+    pub fn ratio(&self, t: &Timing) -> f64 {
+        t.per_call.median / self.timings[0].per_call.median
+    }
+
+    /// The variants shown in `table`.
+    pub fn in_table(&self, table: Table) -> impl Iterator<Item = &Timing> {
+        self.timings
+            .iter()
+            .filter(move |t| t.table == table || t.table == Table::Both)
+    }
+}
+
+const LEVEL_ID: &str = "10021";
+const SCHEME_NAME: &str = "Benchmark scheme";
+const SCHEME_DESCRIPTION: &str = "Created by the per-call overhead benchmark.";
+
+/// The typed description; checked against the spec's `maxLength` like any
+/// value a user would pass.
+fn description() -> Option<generated::types::CreateIssueSecuritySchemeDetailsDescription> {
+    SCHEME_DESCRIPTION.parse().ok()
+}
+
+/// The bare variant's view of a `SecurityLevel`.
+#[derive(Debug, Deserialize)]
+#[allow(dead_code)] // Fields are decoded to be fair, not read.
+struct BareLevel {
+    #[serde(rename = "self")]
+    self_: Option<String>,
+    id: Option<String>,
+    description: Option<String>,
+    name: Option<String>,
+    #[serde(rename = "isDefault")]
+    is_default: Option<bool>,
+    #[serde(rename = "issueSecuritySchemeId")]
+    issue_security_scheme_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct BareCreate<'a> {
+    name: &'a str,
+    description: &'a str,
+}
+
+#[derive(Debug, Deserialize)]
+struct BareId {
+    id: String,
+}
+
+/// How a variant makes its calls.
+enum Caller {
+    /// reqwest and serde_json by hand; with `basic`, also reqwest's
+    /// `.basic_auth()` per request (the header (c) sends).
+    Bare {
+        base: String,
+        http: reqwest::Client,
+        basic: bool,
+    },
+    /// A generated client; `value` awaits through the facade's
+    /// [`SendExt::value`] instead of `.send().await`.
+    Generated {
+        client: generated::Client,
+        value: bool,
+    },
+}
+
+struct Variant {
+    label: &'static str,
+    table: Table,
+    caller: Caller,
+}
+
+/// Every variant, bare reqwest first.
+fn variants(base: &str) -> Result<Vec<Variant>, BoxError> {
+    let generated = |http: reqwest::Client, ctx: ClientContext, value: bool| Caller::Generated {
+        client: generated::Client::new_with_client(base, http, ctx),
+        value,
+    };
+    let facade = |jira: JiraClient| Caller::Generated {
+        client: jira.issue_security().clone(),
+        value: true,
+    };
+    let basic = || Auth::basic(DEMO_JIRA_EMAIL, DEMO_JIRA_API_TOKEN);
+    let context = |retry: RetryPolicy| {
+        ClientContext::builder(base)
+            .auth(basic())
+            .retry(retry)
+            .build()
+    };
+    // What `ClientBuilder::build` configures when no client is given.
+    let facade_http = || {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("appsec-sdk/0.1.0")
+            .timeout(Duration::from_secs(60))
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+    };
+    Ok(vec![
+        Variant {
+            label: "(a) bare reqwest + serde_json",
+            table: Table::Both,
+            caller: Caller::Bare {
+                base: base.to_string(),
+                http: reqwest::Client::new(),
+                basic: false,
+            },
+        },
+        Variant {
+            label: "(a) + `.basic_auth()` (the header (c) sends; reference only)",
+            table: Table::Ladder,
+            caller: Caller::Bare {
+                base: base.to_string(),
+                http: reqwest::Client::new(),
+                basic: true,
+            },
+        },
+        Variant {
+            label: "(b) generated client",
+            table: Table::Both,
+            caller: generated(reqwest::Client::new(), ClientContext::new(), false),
+        },
+        Variant {
+            label: "(b) + facade's reqwest settings (timeouts, no redirects, UA)",
+            table: Table::Ladder,
+            caller: generated(facade_http()?, ClientContext::new(), false),
+        },
+        Variant {
+            label: "  + context: base URL check, basic auth, retries off",
+            table: Table::Ladder,
+            caller: generated(facade_http()?, context(RetryPolicy::none())?, false),
+        },
+        Variant {
+            label: "  + default retries (request cloned per attempt)",
+            table: Table::Ladder,
+            caller: generated(facade_http()?, context(RetryPolicy::default())?, false),
+        },
+        Variant {
+            label: "(c) facade, basic auth (+ `.value()`)",
+            table: Table::Both,
+            caller: facade(
+                JiraClient::builder(base)
+                    .basic_auth(DEMO_JIRA_EMAIL, DEMO_JIRA_API_TOKEN)
+                    .build()?,
+            ),
+        },
+        Variant {
+            label: "(d) facade, Connect JWT",
+            table: Table::Both,
+            caller: facade(
+                JiraClient::builder(base)
+                    .connect_jwt(DEMO_CONNECT_APP_KEY, DEMO_CONNECT_SHARED_SECRET)
+                    .build()?,
+            ),
+        },
+    ])
+}
+
+impl Caller {
+    async fn call(&self, op: Op) -> Result<(), BoxError> {
+        match (self, op) {
+            (Caller::Bare { base, http, basic }, Op::Get) => {
+                let url = format!("{base}{LEVEL_PATH}{LEVEL_ID}");
+                let request = http.get(url).header(ACCEPT, "application/json");
+                let response = with_basic(request, *basic).send().await?;
+                if response.status() != StatusCode::OK {
+                    return Err(format!("GET answered {}", response.status()).into());
+                }
+                black_box(response.json::<BareLevel>().await?);
+            }
+            (Caller::Bare { base, http, basic }, Op::Post) => {
+                let url = format!("{base}{SCHEMES_PATH}");
+                let body = BareCreate {
+                    name: SCHEME_NAME,
+                    description: SCHEME_DESCRIPTION,
+                };
+                let request = http
+                    .post(url)
+                    .header(ACCEPT, "application/json")
+                    .json(&body);
+                let response = with_basic(request, *basic).send().await?;
+                if response.status() != StatusCode::CREATED {
+                    return Err(format!("POST answered {}", response.status()).into());
+                }
+                black_box(response.json::<BareId>().await?.id);
+            }
+            (Caller::Generated { client, value }, Op::Get) => {
+                let call = client.get_issue_security_level().id(LEVEL_ID).send();
+                if *value {
+                    black_box(call.value().await?);
+                } else {
+                    black_box(call.await?.into_inner());
+                }
+            }
+            (Caller::Generated { client, value }, Op::Post) => {
+                let call = client
+                    .create_issue_security_scheme()
+                    .body_map(|b| b.name(SCHEME_NAME).description(description()))
+                    .send();
+                if *value {
+                    black_box(call.value().await?.id);
+                } else {
+                    black_box(call.await?.into_inner().id);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn with_basic(request: reqwest::RequestBuilder, basic: bool) -> reqwest::RequestBuilder {
+    if basic {
+        request.basic_auth(DEMO_JIRA_EMAIL, Some(DEMO_JIRA_API_TOKEN))
+    } else {
+        request
+    }
+}
+
+/// Runs both operations through every variant on a single-threaded
+/// runtime, against a [`MinimalServer`] on its own thread.
+pub fn run(sizes: Sizes) -> Result<Vec<OpResult>, BoxError> {
+    let server = MinimalServer::start()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let results = runtime.block_on(async {
+        let variants = variants(&server.url())?;
+        let mut results = Vec::new();
+        for op in [Op::Get, Op::Post] {
+            results.push(measure(&variants, op, sizes).await?);
+        }
+        Ok::<_, BoxError>(results)
+    })?;
+    drop(server);
+    Ok(results)
+}
+
+async fn measure(variants: &[Variant], op: Op, sizes: Sizes) -> Result<OpResult, BoxError> {
+    for variant in variants {
+        for _ in 0..sizes.warmup {
+            variant.caller.call(op).await?;
+        }
+    }
+    let mut samples: Vec<Vec<Duration>> = variants
+        .iter()
+        .map(|_| Vec::with_capacity(sizes.rounds * sizes.calls_per_round))
+        .collect();
+    for round in 0..sizes.rounds {
+        for k in 0..variants.len() {
+            let index = (round + k) % variants.len();
+            for _ in 0..sizes.calls_per_round {
+                let start = Instant::now();
+                variants[index].caller.call(op).await?;
+                samples[index].push(start.elapsed());
+            }
+        }
+    }
+    let timings = variants
+        .iter()
+        .zip(&samples)
+        .map(|(v, s)| {
+            Ok(Timing {
+                label: v.label,
+                table: v.table,
+                per_call: Summary::of_micros(s).ok_or("no samples")?,
+            })
+        })
+        .collect::<Result<_, BoxError>>()?;
+    Ok(OpResult { op, timings })
+}

@@ -1,0 +1,225 @@
+//! Prints each measurement as a Markdown table, and a closing table of the
+//! targets with whether each was met.
+
+use crate::decoding::DecodeResult;
+use crate::jwt::JwtResult;
+use crate::memory::MemoryResult;
+use crate::overhead::{OpResult, Table};
+use crate::pagination::PagingResult;
+use crate::stats::mib;
+
+/// Collected targets: (what, measured, target, met, is a timing).
+#[derive(Debug, Default)]
+pub struct Targets(Vec<(String, String, &'static str, bool, bool)>);
+
+impl Targets {
+    /// A target on a timing or memory figure (not judged in a debug build).
+    fn add(&mut self, what: impl Into<String>, measured: String, target: &'static str, met: bool) {
+        self.0.push((what.into(), measured, target, met, true));
+    }
+
+    /// A correctness check, judged in every build.
+    fn check(&mut self, what: impl Into<String>, met: bool) {
+        let measured = if met { "yes" } else { "no" }.to_string();
+        self.0.push((what.into(), measured, "yes", met, false));
+    }
+
+    /// Prints the table of targets.
+    pub fn print(&self) {
+        println!("## Targets\n");
+        println!("| target | measured | goal | met |");
+        println!("| --- | --- | --- | --- |");
+        for (what, measured, goal, met, timing) in &self.0 {
+            let met = match (cfg!(debug_assertions) && *timing, met) {
+                (true, _) => "n/a (debug build)",
+                (false, true) => "yes",
+                (false, false) => "**no**",
+            };
+            println!("| {what} | {measured} | {goal} | {met} |");
+        }
+        println!();
+    }
+}
+
+/// Section 1.
+pub fn overhead(results: &[OpResult], targets: &mut Targets) {
+    println!("## 1. Per-call overhead (one loopback server, sequential calls)\n");
+    println!("| operation | variant | median µs | p90 µs | median / (a) |");
+    println!("| --- | --- | ---: | ---: | ---: |");
+    for r in results {
+        for t in r.in_table(Table::Main) {
+            println!(
+                "| {} | {} | {:.1} | {:.1} | {:.3} |",
+                r.op.label(),
+                t.label,
+                t.per_call.median,
+                t.per_call.p90,
+                r.ratio(t)
+            );
+        }
+    }
+    println!(
+        "\nWhere the facade's time goes: the generated client with one layer added at a time (same run):\n"
+    );
+    println!("| operation | variant | median µs | step µs | median / (a) |");
+    println!("| --- | --- | ---: | ---: | ---: |");
+    for r in results {
+        let mut previous: Option<f64> = None;
+        for t in r.in_table(Table::Ladder) {
+            // Reference rows are not steps of the ladder.
+            let reference = t.label.ends_with("reference only)");
+            let step = match previous {
+                Some(p) if !reference => format!("{:+.1}", t.per_call.median - p),
+                _ => String::new(),
+            };
+            if !reference {
+                previous = Some(t.per_call.median);
+            }
+            println!(
+                "| {} | {} | {:.1} | {step} | {:.3} |",
+                r.op.label(),
+                t.label,
+                t.per_call.median,
+                r.ratio(t)
+            );
+        }
+    }
+    println!();
+    for r in results {
+        for t in r.in_table(Table::Main).skip(1) {
+            let ratio = r.ratio(t);
+            targets.add(
+                format!("{} {}/(a)", r.op.label(), &t.label[..3]),
+                format!("{ratio:.3}"),
+                "≤ 1.05",
+                ratio <= 1.05,
+            );
+        }
+    }
+}
+
+/// Section 2.
+pub fn jwt(r: &JwtResult, targets: &mut Targets) {
+    println!("## 2. Connect JWT signing\n");
+    println!("URL: `GET {}`\n", r.url);
+    println!("| step | median ns | p90 ns |");
+    println!("| --- | ---: | ---: |");
+    for (what, s) in [
+        ("canonical_request", r.canonical),
+        ("query_string_hash (qsh)", r.qsh),
+        ("Signer::sign (qsh + claims + HMAC)", r.sign),
+        ("Signer::authorization_header (per attempt)", r.header),
+    ] {
+        println!("| {what} | {:.0} | {:.0} |", s.median, s.p90);
+    }
+    println!();
+    targets.add(
+        "JWT: sign one token",
+        format!("{:.0} ns", r.sign.median),
+        "well under 5 µs (< 2.5 µs)",
+        r.sign.median < 2500.0,
+    );
+}
+
+/// Section 3.
+pub fn pagination(r: &PagingResult, targets: &mut Targets) {
+    println!(
+        "## 3. Pagination: {} items, {} per page, {} ms server delay per answer\n",
+        r.items, r.page_size, r.delay_ms
+    );
+    println!("| mode | wall ms, median | slowest run ms | requests | speedup |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    for m in &r.modes {
+        let mode = if m.concurrency == 1 {
+            "sequential".to_string()
+        } else {
+            format!(".concurrency({})", m.concurrency)
+        };
+        println!(
+            "| {mode} | {:.0} | {:.0} | {} | {:.2}x |",
+            m.wall_ms.median,
+            m.wall_ms.p90,
+            m.requests,
+            r.speedup(m.concurrency)
+        );
+    }
+    println!(
+        "\nItems identical and in the same order in every run: {}\n",
+        if r.identical { "yes" } else { "NO" }
+    );
+    let four = r.speedup(4);
+    targets.add(
+        "Pagination speedup with 4 in flight",
+        format!("{four:.2}x"),
+        "≥ 3.5x",
+        four >= 3.5,
+    );
+    targets.check("Pagination: same items, same order", r.identical);
+}
+
+/// Section 4.
+pub fn memory(r: &MemoryResult, targets: &mut Targets) {
+    println!(
+        "## 4. Memory: streaming {} Qwiet findings, {} per page (sandbox in another process)\n",
+        r.items, r.per_page
+    );
+    println!("| point | VmRSS MiB | VmHWM (peak) MiB |");
+    println!("| --- | ---: | ---: |");
+    println!(
+        "| before the first request | {:.1} | {:.1} |",
+        mib(r.before.current),
+        mib(r.before.peak)
+    );
+    for c in &r.checkpoints {
+        println!(
+            "| after {} items | {:.1} | {:.1} |",
+            c.items,
+            mib(c.rss.current),
+            mib(c.rss.peak)
+        );
+    }
+    let secs = r.elapsed.as_secs_f64();
+    println!(
+        "\nStream took {:.1} s ({:.0} findings/s). The sandbox process held {:.0} MiB (peak {:.0} MiB), not counted above.\n",
+        secs,
+        r.items as f64 / secs,
+        mib(r.sandbox.current),
+        mib(r.sandbox.peak)
+    );
+    let first = r.checkpoints.first().map_or(0, |c| c.rss.peak);
+    let last = r.checkpoints.last().map_or(0, |c| c.rss.peak);
+    let growth = mib(last.saturating_sub(first));
+    targets.add(
+        format!(
+            "Memory: peak growth from {} to {} items",
+            r.checkpoints.first().map_or(0, |c| c.items),
+            r.items
+        ),
+        format!("{growth:.1} MiB (peak {:.1} MiB)", mib(last)),
+        "flat (< 5 MiB)",
+        growth < 5.0,
+    );
+}
+
+/// Section 5.
+pub fn decoding(r: &DecodeResult) {
+    println!(
+        "## 5. Decoding one page of {} findings ({:.0} KiB)\n",
+        crate::decoding::PAGE_FINDINGS,
+        r.page_bytes as f64 / 1024.0
+    );
+    println!("| into | median µs/page | p90 µs/page | MB/s at median |");
+    println!("| --- | ---: | ---: | ---: |");
+    for (what, s) in [
+        ("generated `ListOrgFindingsResponse`", r.typed_us),
+        ("`serde_json::Value`", r.value_us),
+    ] {
+        println!(
+            "| {what} | {:.0} | {:.0} | {:.0} |",
+            s.median,
+            s.p90,
+            r.mb_per_s(s.median)
+        );
+    }
+    println!();
+}
