@@ -77,7 +77,13 @@ pub fn canonical_request(method: &str, url: &Url, base_url: &Url) -> String {
 /// The `qsh` claim value: lowercase hex SHA-256 of [`canonical_request`].
 pub fn query_string_hash(method: &str, url: &Url, base_url: &Url) -> String {
     let digest = Sha256::digest(canonical_request(method, url, base_url).as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(digest.len() * 2);
+    for b in digest {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 0x0f)] as char);
+    }
+    out
 }
 
 fn canonical_path(url: &Url, base_url: &Url) -> String {

@@ -30,7 +30,8 @@ pub struct Attempts {
 pub struct ResponseRecord {
     /// Status of the final response.
     pub status: StatusCode,
-    /// Its headers.
+    /// Its headers, kept only for error statuses (4xx and 5xx), the only
+    /// case where a caller needs them after the fact.
     pub headers: reqwest::header::HeaderMap,
     /// How many attempts the call took.
     pub attempts: Attempts,
@@ -64,10 +65,8 @@ pub async fn pre(
     info: &OperationInfo,
 ) -> Result<(), String> {
     if let Some(op) = operations.get(info.operation_id) {
-        let base_path = reqwest::Url::parse(baseurl)
-            .map(|u| u.path().trim_end_matches('/').to_string())
-            .unwrap_or_default();
-        let below_base = request.url().path().strip_prefix(base_path.as_str());
+        let base_path = crate::path::url_path(baseurl).trim_end_matches('/');
+        let below_base = request.url().path().strip_prefix(base_path);
         if !below_base.is_some_and(|p| crate::path::matches_template(op.path, p)) {
             return Err(format!(
                 "refusing to send {}: a path parameter would change the request's path \
@@ -218,9 +217,15 @@ fn with_attempts(
         response.extensions_mut().insert(attempts);
         // Seen by `recording` callers; a no-op outside one.
         let _ = RECORD.try_with(|r| {
+            let status = response.status();
+            let failed = status.is_client_error() || status.is_server_error();
             *r.borrow_mut() = Some(ResponseRecord {
-                status: response.status(),
-                headers: response.headers().clone(),
+                status,
+                headers: if failed {
+                    response.headers().clone()
+                } else {
+                    reqwest::header::HeaderMap::new()
+                },
                 attempts,
             });
         });

@@ -8,13 +8,27 @@
 /// True when `path` (below the client's base path) fills `template`: the same
 /// number of segments, literal text equal, every parameter non-empty.
 pub fn matches_template(template: &str, path: &str) -> bool {
-    let template: Vec<&str> = template.trim_start_matches('/').split('/').collect();
-    let path: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    template.len() == path.len()
-        && template
-            .iter()
-            .zip(&path)
-            .all(|(t, p)| segment_matches(t, p))
+    let mut template = template.trim_start_matches('/').split('/');
+    let mut path = path.trim_start_matches('/').split('/');
+    loop {
+        match (template.next(), path.next()) {
+            (None, None) => return true,
+            (Some(t), Some(p)) if segment_matches(t, p) => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The path of an absolute URL string, without parsing it: the part after
+/// the authority (`""` when there is none).
+pub fn url_path(url: &str) -> &str {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    after_scheme
+        .find('/')
+        .map_or("", |at| &after_scheme[at..])
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
 }
 
 /// Matches one segment such as `cwe.{ext}` or `{schemeId}` against a value.
@@ -82,6 +96,13 @@ mod tests {
             t,
             "/rest/api/3/issuesecurityschemes//level/10021"
         ));
+    }
+
+    #[test]
+    fn url_paths_without_parsing() {
+        assert_eq!(url_path("https://app.shiftleft.io/api/v4"), "/api/v4");
+        assert_eq!(url_path("http://127.0.0.1:8080"), "");
+        assert_eq!(url_path("https://h/x?q=1"), "/x");
     }
 
     #[test]
