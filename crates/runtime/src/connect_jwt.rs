@@ -6,6 +6,7 @@
 //! that form byte for byte the way Atlassian's reference library does, or
 //! every request fails with a 401, so the rules below follow it closely.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -66,12 +67,13 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn canonical_request(method: &str, url: &Url, base_url: &Url) -> String {
-    format!(
-        "{}&{}&{}",
-        method.to_ascii_uppercase(),
-        canonical_path(url, base_url),
-        canonical_query(url.query().unwrap_or(""))
-    )
+    let mut out = String::with_capacity(16 + url.as_str().len() * 2);
+    out.push_str(&method.to_ascii_uppercase());
+    out.push('&');
+    push_canonical_path(&mut out, url, base_url);
+    out.push('&');
+    push_canonical_query(&mut out, url.query().unwrap_or(""));
+    out
 }
 
 /// The `qsh` claim value: lowercase hex SHA-256 of [`canonical_request`].
@@ -86,7 +88,7 @@ pub fn query_string_hash(method: &str, url: &Url, base_url: &Url) -> String {
     out
 }
 
-fn canonical_path(url: &Url, base_url: &Url) -> String {
+fn push_canonical_path(out: &mut String, url: &Url, base_url: &Url) {
     let full = url.path();
     let context = base_url.path().trim_end_matches('/');
     // Whole segments only: a `/wiki` context must not eat `/wikipedia`.
@@ -95,23 +97,23 @@ fn canonical_path(url: &Url, base_url: &Url) -> String {
         _ => full,
     };
     let relative = relative.strip_suffix('/').unwrap_or(relative);
-    let mut path = if relative.starts_with('/') {
-        relative.to_string()
-    } else {
-        format!("/{relative}")
-    };
+    if !relative.starts_with('/') {
+        out.push('/');
+    }
     // `&` separates the three parts, so a literal one in the path would let
     // `/a&b=c` and `/a?b=c` share a hash.
-    if path.contains('&') {
-        path = path.replace('&', "%26");
+    for (i, piece) in relative.split('&').enumerate() {
+        if i > 0 {
+            out.push_str("%26");
+        }
+        out.push_str(piece);
     }
-    path
 }
 
-fn canonical_query(raw: &str) -> String {
+fn push_canonical_query(out: &mut String, raw: &str) {
     // Keyed by the encoded name: that is the sort order Atlassian specifies,
     // and encoding is injective so distinct names stay distinct.
-    let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut params: BTreeMap<String, Vec<Cow<'_, str>>> = BTreeMap::new();
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
         let name = form_decode(name);
@@ -119,32 +121,42 @@ fn canonical_query(raw: &str) -> String {
             continue;
         }
         params
-            .entry(encode(&name))
+            .entry(encode(&name).to_string())
             .or_default()
             .push(form_decode(value));
     }
-    params
-        .into_iter()
-        .map(|(name, mut values)| {
-            // Java's String.compareTo orders by UTF-16 code unit, which differs
-            // from Rust's byte order for characters outside the BMP.
+    for (i, (name, mut values)) in params.into_iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(&name);
+        out.push('=');
+        // Java's String.compareTo orders by UTF-16 code unit, which differs
+        // from Rust's byte order for characters outside the BMP.
+        if values.len() > 1 {
             values.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
-            let values: Vec<String> = values.iter().map(|v| encode(v)).collect();
-            format!("{name}={}", values.join(","))
-        })
-        .collect::<Vec<_>>()
-        .join("&")
+        }
+        for (j, value) in values.iter().enumerate() {
+            if j > 0 {
+                out.push(',');
+            }
+            out.extend(encode(value));
+        }
+    }
 }
 
 /// Decodes like a servlet container reads query parameters: `+` is a space.
-fn form_decode(raw: &str) -> String {
-    percent_decode_str(&raw.replace('+', " "))
-        .decode_utf8_lossy()
-        .into_owned()
+/// Borrows when there is nothing to decode.
+fn form_decode(raw: &str) -> Cow<'_, str> {
+    if !raw.contains(['+', '%']) {
+        return Cow::Borrowed(raw);
+    }
+    let spaced = raw.replace('+', " ");
+    Cow::Owned(percent_decode_str(&spaced).decode_utf8_lossy().into_owned())
 }
 
-fn encode(value: &str) -> String {
-    utf8_percent_encode(value, UNRESERVED).to_string()
+fn encode(value: &str) -> percent_encoding::PercentEncode<'_> {
+    utf8_percent_encode(value, UNRESERVED)
 }
 
 /// The claims of a Connect JWT.
