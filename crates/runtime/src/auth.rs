@@ -8,8 +8,8 @@ use std::sync::Arc;
 use base64::Engine;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 
-use crate::Secret;
 use crate::connect_jwt::Signer;
+use crate::{ClientContext, Secret};
 
 /// An error a [`TokenProvider`] reports when it cannot produce a token.
 pub type TokenError = Box<dyn std::error::Error + Send + Sync>;
@@ -46,6 +46,12 @@ pub trait TokenProvider: fmt::Debug + Send + Sync {
     fn is_known_empty(&self) -> bool {
         false
     }
+
+    /// The token, when it never changes; lets the runtime encode the
+    /// `Authorization` header once instead of asking before every request.
+    fn fixed(&self) -> Option<&Secret> {
+        None
+    }
 }
 
 /// A token that never changes.
@@ -60,6 +66,10 @@ impl TokenProvider for StaticToken {
 
     fn is_known_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    fn fixed(&self) -> Option<&Secret> {
+        Some(&self.0)
     }
 }
 
@@ -127,6 +137,34 @@ impl Auth {
     }
 }
 
+impl Auth {
+    /// The `Authorization` value when it is the same for every request
+    /// (basic, or a bearer token that never changes).
+    pub(crate) fn static_header(&self) -> Result<Option<HeaderValue>, &'static str> {
+        let value = match self {
+            Auth::Basic { email, api_token } => basic_header(email, api_token),
+            Auth::Bearer(provider) => match provider.fixed() {
+                Some(token) => bearer_header(token),
+                None => return Ok(None),
+            },
+            Auth::None | Auth::ConnectJwt(_) => return Ok(None),
+        };
+        value
+            .map(Some)
+            .map_err(|_| "credential contains characters not allowed in a header")
+    }
+}
+
+fn basic_header(email: &str, api_token: &Secret) -> Result<HeaderValue, String> {
+    let raw = format!("{email}:{}", api_token.expose());
+    let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+    sensitive(&format!("Basic {encoded}"))
+}
+
+fn bearer_header(token: &Secret) -> Result<HeaderValue, String> {
+    sensitive(&format!("Bearer {}", token.expose()))
+}
+
 /// A header value that hyper and reqwest treat as sensitive (never logged).
 pub(crate) fn sensitive(value: &str) -> Result<HeaderValue, String> {
     let mut value = HeaderValue::from_str(value)
@@ -137,14 +175,17 @@ pub(crate) fn sensitive(value: &str) -> Result<HeaderValue, String> {
 
 /// Puts static or provider credentials on a request. Connect JWT is signed
 /// per attempt in [`crate::hooks::exec`] instead.
-pub(crate) async fn apply(auth: &Auth, request: &mut reqwest::Request) -> Result<(), String> {
-    let value = match auth {
+pub(crate) async fn apply(
+    ctx: &ClientContext,
+    request: &mut reqwest::Request,
+) -> Result<(), String> {
+    if let Some(value) = ctx.static_authorization() {
+        request.headers_mut().insert(AUTHORIZATION, value.clone());
+        return Ok(());
+    }
+    let value = match ctx.auth() {
         Auth::None | Auth::ConnectJwt(_) => return Ok(()),
-        Auth::Basic { email, api_token } => {
-            let raw = format!("{email}:{}", api_token.expose());
-            let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
-            sensitive(&format!("Basic {encoded}"))?
-        }
+        Auth::Basic { email, api_token } => basic_header(email, api_token)?,
         Auth::Bearer(provider) => {
             let token = provider
                 .token()
@@ -153,7 +194,7 @@ pub(crate) async fn apply(auth: &Auth, request: &mut reqwest::Request) -> Result
             if token.is_empty() {
                 return Err("token provider returned an empty token".into());
             }
-            sensitive(&format!("Bearer {}", token.expose()))?
+            bearer_header(&token)?
         }
     };
     request.headers_mut().insert(AUTHORIZATION, value);

@@ -7,7 +7,6 @@
 //! every request fails with a 401, so the rules below follow it closely.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -25,10 +24,6 @@ type HmacSha256 = Hmac<Sha256>;
 /// The only algorithm Connect uses for shared-secret tokens; anything else in
 /// a header is either a misconfiguration or an algorithm-confusion attempt.
 const ALGORITHM: &str = "HS256";
-
-/// Every token this module signs has the same header, so it is a constant
-/// rather than serialised per request.
-const HEADER_JSON: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 
 /// Atlassian Connect's default and recommended token lifetime.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(180);
@@ -68,7 +63,7 @@ const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
 /// ```
 pub fn canonical_request(method: &str, url: &Url, base_url: &Url) -> String {
     let mut out = String::with_capacity(16 + url.as_str().len() * 2);
-    out.push_str(&method.to_ascii_uppercase());
+    out.extend(method.chars().map(|c| c.to_ascii_uppercase()));
     out.push('&');
     push_canonical_path(&mut out, url, base_url);
     out.push('&');
@@ -78,14 +73,19 @@ pub fn canonical_request(method: &str, url: &Url, base_url: &Url) -> String {
 
 /// The `qsh` claim value: lowercase hex SHA-256 of [`canonical_request`].
 pub fn query_string_hash(method: &str, url: &Url, base_url: &Url) -> String {
-    let digest = Sha256::digest(canonical_request(method, url, base_url).as_bytes());
+    let mut out = String::with_capacity(64);
+    push_query_string_hash(&mut out, method, url, base_url);
+    out
+}
+
+/// Appends the `qsh` hex digest to `out`.
+fn push_query_string_hash(out: &mut String, method: &str, url: &Url, base_url: &Url) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(digest.len() * 2);
+    let digest = Sha256::digest(canonical_request(method, url, base_url).as_bytes());
     for b in digest {
         out.push(HEX[usize::from(b >> 4)] as char);
         out.push(HEX[usize::from(b & 0x0f)] as char);
     }
-    out
 }
 
 fn push_canonical_path(out: &mut String, url: &Url, base_url: &Url) {
@@ -111,37 +111,43 @@ fn push_canonical_path(out: &mut String, url: &Url, base_url: &Url) {
 }
 
 fn push_canonical_query(out: &mut String, raw: &str) {
-    // Keyed by the encoded name: that is the sort order Atlassian specifies,
-    // and encoding is injective so distinct names stay distinct.
-    let mut params: BTreeMap<String, Vec<Cow<'_, str>>> = BTreeMap::new();
-    for pair in raw.split('&').filter(|p| !p.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let name = form_decode(name);
-        if name == "jwt" {
-            continue;
-        }
-        params
-            .entry(encode(&name).to_string())
-            .or_default()
-            .push(form_decode(value));
-    }
-    for (i, (name, mut values)) in params.into_iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        out.push_str(&name);
-        out.push('=');
-        // Java's String.compareTo orders by UTF-16 code unit, which differs
-        // from Rust's byte order for characters outside the BMP.
-        if values.len() > 1 {
-            values.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
-        }
-        for (j, value) in values.iter().enumerate() {
-            if j > 0 {
-                out.push(',');
+    // Sorted by the encoded name: that is the order Atlassian specifies, and
+    // encoding is injective so distinct names stay distinct. Values of one
+    // name are joined with commas in Java's String.compareTo order (UTF-16
+    // code units), which differs from Rust's byte order outside the BMP.
+    let mut params: Vec<(Cow<'_, str>, Cow<'_, str>)> = raw
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .map(|(name, value)| (form_decode(name), value))
+        .filter(|(name, _)| name != "jwt")
+        .map(|(name, value)| (encode_name(name), form_decode(value)))
+        .collect();
+    params.sort_by(|(a, x), (b, y)| {
+        a.cmp(b)
+            .then_with(|| x.encode_utf16().cmp(y.encode_utf16()))
+    });
+    let mut previous: Option<&str> = None;
+    for (name, value) in &params {
+        if previous == Some(name) {
+            out.push(',');
+        } else {
+            if previous.is_some() {
+                out.push('&');
             }
-            out.extend(encode(value));
+            out.push_str(name);
+            out.push('=');
+            previous = Some(name);
         }
+        out.extend(encode(value));
+    }
+}
+
+/// A decoded parameter name, encoded again; borrows when nothing changes.
+fn encode_name(name: Cow<'_, str>) -> Cow<'_, str> {
+    match name {
+        Cow::Borrowed(name) => Cow::from(encode(name)),
+        Cow::Owned(name) => Cow::Owned(encode(&name).to_string()),
     }
 }
 
@@ -235,14 +241,52 @@ pub struct Signer {
     shared_secret: Secret,
     client_key: Option<String>,
     lifetime: Duration,
+    /// What every token repeats, prepared once: the keyed HMAC state and
+    /// the JSON of the fixed claims.
+    prepared: std::sync::Arc<Prepared>,
 }
+
+/// The parts of a token that do not change between requests.
+#[derive(Clone)]
+struct Prepared {
+    /// HMAC-SHA256 with the shared secret already absorbed. It is as good as
+    /// the secret, so it is never printed.
+    mac: HmacSha256,
+    /// `{"iss":"<app key>",` as JSON.
+    iss_json: String,
+    /// `,"aud":"<client key>"` as JSON, or empty.
+    aud_json: String,
+}
+
+impl Prepared {
+    fn new(shared_secret: &Secret, app_key: &str, client_key: Option<&str>) -> Self {
+        let json = |value: &str| serde_json::to_string(value).expect("a string always serialises");
+        Prepared {
+            mac: mac(shared_secret),
+            iss_json: format!(r#"{{"iss":{},"#, json(app_key)),
+            aud_json: client_key.map_or_else(String::new, |aud| format!(r#","aud":{}"#, json(aud))),
+        }
+    }
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Prepared(***)")
+    }
+}
+
+/// Every token this module signs has the same header,
+/// `{"alg":"HS256","typ":"JWT"}`, so its base64url form is a constant.
+const HEADER_B64: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 
 impl Signer {
     /// A signer for `app_key` (the `key` of the app descriptor) using the
     /// `sharedSecret` received in the `installed` lifecycle callback.
     pub fn new(app_key: impl Into<String>, shared_secret: Secret) -> Self {
+        let app_key = app_key.into();
         Self {
-            app_key: app_key.into(),
+            prepared: Prepared::new(&shared_secret, &app_key, None).into(),
+            app_key,
             shared_secret,
             client_key: None,
             lifetime: DEFAULT_LIFETIME,
@@ -251,7 +295,9 @@ impl Signer {
 
     /// Puts the tenant's client key in `aud`, so the token names its target.
     pub fn with_client_key(mut self, client_key: impl Into<String>) -> Self {
-        self.client_key = Some(client_key.into());
+        let client_key = client_key.into();
+        self.prepared = Prepared::new(&self.shared_secret, &self.app_key, Some(&client_key)).into();
+        self.client_key = Some(client_key);
         self
     }
 
@@ -281,22 +327,7 @@ impl Signer {
 
     /// A compact HS256 token for this request, issued at `now_unix`.
     pub fn sign_at(&self, method: &str, url: &Url, base_url: &Url, now_unix: i64) -> Secret {
-        let claims = self.claims_at(method, url, base_url, now_unix);
-        let claims_json =
-            serde_json::to_vec(&claims).expect("claims of strings and integers always serialise");
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(HEADER_JSON),
-            URL_SAFE_NO_PAD.encode(claims_json)
-        );
-        let signature = mac(&self.shared_secret)
-            .chain_update(signing_input.as_bytes())
-            .finalize()
-            .into_bytes();
-        Secret::new(format!(
-            "{signing_input}.{}",
-            URL_SAFE_NO_PAD.encode(signature)
-        ))
+        Secret::new(self.token_with_prefix("", method, url, base_url, now_unix))
     }
 
     /// A token for this request, issued now.
@@ -306,7 +337,47 @@ impl Signer {
 
     /// The `Authorization` header value, `JWT <token>`, for this request.
     pub fn authorization_header(&self, method: &str, url: &Url, base_url: &Url) -> Secret {
-        Secret::new(format!("JWT {}", self.sign(method, url, base_url).expose()))
+        Secret::new(self.token_with_prefix("JWT ", method, url, base_url, now_unix()))
+    }
+
+    /// `prefix` followed by the token, built in one buffer: the claims are
+    /// written as JSON directly (the same bytes serde would produce for
+    /// [`Claims`]) and base64-encoded in place.
+    pub(crate) fn token_with_prefix(
+        &self,
+        prefix: &str,
+        method: &str,
+        url: &Url,
+        base_url: &Url,
+        now_unix: i64,
+    ) -> String {
+        use std::fmt::Write as _;
+        let prepared = &self.prepared;
+        let mut claims =
+            String::with_capacity(prepared.iss_json.len() + prepared.aud_json.len() + 128);
+        claims.push_str(&prepared.iss_json);
+        let exp = now_unix.saturating_add(duration_secs(self.lifetime));
+        let _ = write!(claims, r#""iat":{now_unix},"exp":{exp},"qsh":""#);
+        push_query_string_hash(&mut claims, method, url, base_url);
+        claims.push('"');
+        claims.push_str(&prepared.aud_json);
+        claims.push('}');
+
+        let claims_b64 = claims.len().div_ceil(3) * 4;
+        let mut out = String::with_capacity(prefix.len() + HEADER_B64.len() + claims_b64 + 46);
+        out.push_str(prefix);
+        out.push_str(HEADER_B64);
+        out.push('.');
+        URL_SAFE_NO_PAD.encode_string(claims.as_bytes(), &mut out);
+        let signature = prepared
+            .mac
+            .clone()
+            .chain_update(&out.as_bytes()[prefix.len()..])
+            .finalize()
+            .into_bytes();
+        out.push('.');
+        URL_SAFE_NO_PAD.encode_string(signature, &mut out);
+        out
     }
 }
 
@@ -523,7 +594,7 @@ fn duration_secs(duration: Duration) -> i64 {
     i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
 }
 
-fn now_unix() -> i64 {
+pub(crate) fn now_unix() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, duration_secs)
@@ -532,6 +603,8 @@ fn now_unix() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const HEADER_JSON: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 
     fn url(s: &str) -> Url {
         Url::parse(s).unwrap()
@@ -775,6 +848,35 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn prepared_header_is_the_encoded_header_json() {
+        assert_eq!(URL_SAFE_NO_PAD.encode(HEADER_JSON), HEADER_B64);
+    }
+
+    #[test]
+    fn claims_written_by_hand_match_serde() {
+        let base = url("https://h.example/jira");
+        let target = url("https://h.example/jira/rest/api/3/x?b=2&a=1");
+        for signer in [
+            Signer::new("app", Secret::new("s")),
+            Signer::new("a\"pp\u{e9}\n", Secret::new("s")).with_client_key("tenant \"key\""),
+        ] {
+            let token = signer.sign_at("GET", &target, &base, 1_700_000_000);
+            let claims = token.expose().split('.').nth(1).unwrap();
+            let ours = URL_SAFE_NO_PAD.decode(claims).unwrap();
+            let expected = signer.claims_at("GET", &target, &base, 1_700_000_000);
+            assert_eq!(ours, serde_json::to_vec(&expected).unwrap());
+        }
+    }
+
+    #[test]
+    fn debug_never_shows_the_keyed_state() {
+        let signer = Signer::new("app", Secret::new("hunter2-secret"));
+        let shown = format!("{signer:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("Prepared(***)"), "{shown}");
     }
 
     #[test]

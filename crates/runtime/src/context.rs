@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use reqwest::Url;
+use reqwest::header::HeaderValue;
 
 use crate::{Auth, RetryPolicy};
 
@@ -54,9 +55,21 @@ pub struct ClientContext {
 
 #[derive(Debug)]
 struct Inner {
-    base_url: Option<Url>,
+    base_url: Option<Bound>,
     auth: Auth,
+    /// The `Authorization` value of basic or static bearer credentials,
+    /// encoded once here rather than on every request.
+    static_authorization: Option<HeaderValue>,
     retry: RetryPolicy,
+}
+
+/// A base URL and the parts of it the per-request origin check compares,
+/// taken apart once when the context is built.
+#[derive(Debug)]
+struct Bound {
+    url: Url,
+    /// The base path without its trailing `/` (`""` for a bare host).
+    path: String,
 }
 
 impl Default for ClientContext {
@@ -73,6 +86,7 @@ impl ClientContext {
             inner: Arc::new(Inner {
                 base_url: None,
                 auth: Auth::None,
+                static_authorization: None,
                 retry: RetryPolicy::none(),
             }),
         }
@@ -93,11 +107,24 @@ impl ClientContext {
         self.inner
             .base_url
             .as_ref()
+            .map(|bound| &bound.url)
             .unwrap_or_else(|| NONE.get_or_init(|| Url::parse("http://localhost/").expect("valid")))
     }
 
-    pub(crate) fn bound_base_url(&self) -> Option<&Url> {
-        self.inner.base_url.as_ref()
+    /// True when credentials bound to this context may be sent to `url`:
+    /// always without a configured base URL, otherwise only on the base
+    /// URL's origin and at or below its path.
+    pub(crate) fn admits(&self, url: &Url) -> bool {
+        self.inner
+            .base_url
+            .as_ref()
+            .is_none_or(|bound| within(bound, url))
+    }
+
+    /// The precomputed `Authorization` value for basic and static bearer
+    /// credentials.
+    pub(crate) fn static_authorization(&self) -> Option<&HeaderValue> {
+        self.inner.static_authorization.as_ref()
     }
 
     /// How requests are authenticated.
@@ -134,14 +161,20 @@ impl ClientContextBuilder {
 
     /// Validates the base URL and credentials.
     pub fn build(self) -> Result<ClientContext, ConfigError> {
-        let base_url = parse_base_url(&self.base_url)?;
+        let url = parse_base_url(&self.base_url)?;
         self.auth
             .validate()
             .map_err(ConfigError::InvalidCredentials)?;
+        let static_authorization = self
+            .auth
+            .static_header()
+            .map_err(ConfigError::InvalidCredentials)?;
+        let path = url.path().trim_end_matches('/').to_string();
         Ok(ClientContext {
             inner: Arc::new(Inner {
-                base_url: Some(base_url),
+                base_url: Some(Bound { url, path }),
                 auth: self.auth,
+                static_authorization,
                 retry: self.retry,
             }),
         })
@@ -201,10 +234,20 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// True when `url` is on the same origin as `base` and below its path, so
-/// credentials bound to `base` may be sent to it.
-pub(crate) fn within(base: &Url, url: &Url) -> bool {
-    base.origin() == url.origin() && url.path().starts_with(base.path().trim_end_matches('/'))
+/// True when `url` is on the same origin as `base` (scheme, host and port)
+/// and at or below its path, so credentials bound to `base` may be sent to it.
+///
+/// Both URLs are parsed, so hosts are already lower-cased and normalised and
+/// comparing their text is comparing origins, without allocating.
+fn within(base: &Bound, url: &Url) -> bool {
+    let same_origin = base.url.scheme() == url.scheme()
+        && base.url.host_str() == url.host_str()
+        && base.url.port_or_known_default() == url.port_or_known_default();
+    let below = url
+        .path()
+        .strip_prefix(base.path.as_str())
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    same_origin && below
 }
 
 #[cfg(test)]
@@ -246,12 +289,22 @@ mod tests {
 
     #[test]
     fn within_requires_same_origin_and_path_prefix() {
-        let base = Url::parse("https://app.shiftleft.io/api/v4").unwrap();
+        let url = Url::parse("https://app.shiftleft.io/api/v4").unwrap();
+        let base = Bound {
+            path: url.path().trim_end_matches('/').to_string(),
+            url,
+        };
         let ok = Url::parse("https://app.shiftleft.io/api/v4/orgs").unwrap();
         let other_host = Url::parse("https://evil.example/api/v4/orgs").unwrap();
         let other_port = Url::parse("https://app.shiftleft.io:8443/api/v4/orgs").unwrap();
         let outside = Url::parse("https://app.shiftleft.io/other").unwrap();
+        let sibling = Url::parse("https://app.shiftleft.io/api/v40/orgs").unwrap();
+        let other_scheme = Url::parse("http://app.shiftleft.io:443/api/v4/orgs").unwrap();
+        let default_port = Url::parse("https://APP.shiftleft.io:443/api/v4").unwrap();
         assert!(within(&base, &ok));
+        assert!(within(&base, &default_port));
+        assert!(!within(&base, &sibling));
+        assert!(!within(&base, &other_scheme));
         assert!(!within(&base, &other_host));
         assert!(!within(&base, &other_port));
         assert!(!within(&base, &outside));

@@ -3,6 +3,10 @@
 //! Generated crates install these functions with [`install_hooks!`](crate::install_hooks):
 //! [`pre`] runs once per call, [`exec`] sends each attempt.
 
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use progenitor_client::OperationInfo;
@@ -10,7 +14,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, StatusCode};
 
 use crate::retry::{Cause, is_retryable, server_delay};
-use crate::{Auth, ClientContext, OperationTable, auth, context};
+use crate::{Auth, ClientContext, OperationTable, auth};
 
 /// What [`exec`] records on the final response, readable through
 /// `reqwest::Response::extensions`.
@@ -38,19 +42,45 @@ pub struct ResponseRecord {
 }
 
 tokio::task_local! {
-    static RECORD: std::cell::RefCell<Option<ResponseRecord>>;
+    static RECORD: RefCell<Option<ResponseRecord>>;
 }
 
 /// Runs `call` and returns its output with the [`ResponseRecord`] of the
 /// last response [`exec`] saw while it ran.
-pub async fn recording<F: std::future::Future>(call: F) -> (F::Output, Option<ResponseRecord>) {
-    RECORD
-        .scope(std::cell::RefCell::new(None), async move {
-            let output = call.await;
-            let record = RECORD.with(|r| r.borrow_mut().take());
-            (output, record)
-        })
-        .await
+///
+/// The returned future holds `call` in place: no copy of it is made when it
+/// is first polled, which matters because generated calls are a few
+/// kilobytes each.
+pub fn recording<F: Future>(call: F) -> Recording<F> {
+    Recording {
+        inner: RECORD.scope(RefCell::new(None), call),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future [`recording`] returns.
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct Recording<F: Future> {
+        #[pin]
+        inner: tokio::task::futures::TaskLocalFuture<RefCell<Option<ResponseRecord>>, F>,
+    }
+}
+
+impl<F: Future> std::fmt::Debug for Recording<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Recording")
+    }
+}
+
+impl<F: Future> Future for Recording<F> {
+    type Output = (F::Output, Option<ResponseRecord>);
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut inner = self.project().inner;
+        let output = std::task::ready!(inner.as_mut().poll(cx));
+        let record = inner.take_value().and_then(RefCell::into_inner);
+        Poll::Ready((output, record))
+    }
 }
 
 /// Prepares a request once per call: refuses paths whose parameters escaped
@@ -80,18 +110,15 @@ pub async fn pre(
         }
         crate::query::join_repeated(request.url_mut(), op.comma_separated_query);
     }
-    if let Some(base) = ctx
-        .bound_base_url()
-        .filter(|base| !context::within(base, request.url()))
-    {
+    if !ctx.admits(request.url()) {
         return Err(format!(
             "refusing to send {} to {}: it is outside the configured base URL {}",
             info.operation_id,
             request.url().origin().ascii_serialization(),
-            base
+            ctx.base_url()
         ));
     }
-    auth::apply(ctx.auth(), request).await
+    auth::apply(ctx, request).await
 }
 
 /// Sends a request, signing each attempt afresh (Connect JWT) and retrying
@@ -179,10 +206,18 @@ fn is_safe_method(method: &Method) -> bool {
 
 fn sign_attempt(ctx: &ClientContext, request: &mut reqwest::Request) {
     if let Auth::ConnectJwt(signer) = ctx.auth() {
-        let header =
-            signer.authorization_header(request.method().as_str(), request.url(), ctx.base_url());
-        // A JWT is base64url and dots: always a valid header value.
-        if let Ok(value) = auth::sensitive(header.expose()) {
+        let now = crate::connect_jwt::now_unix();
+        let header = signer.token_with_prefix(
+            "JWT ",
+            request.method().as_str(),
+            request.url(),
+            ctx.base_url(),
+            now,
+        );
+        // A JWT is base64url and dots: always a valid header value. Handing
+        // over the buffer avoids copying the token once more.
+        if let Ok(mut value) = HeaderValue::from_maybe_shared(bytes::Bytes::from(header)) {
+            value.set_sensitive(true);
             request.headers_mut().insert(AUTHORIZATION, value);
         }
     }

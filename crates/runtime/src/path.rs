@@ -36,24 +36,22 @@ fn segment_matches(template: &str, value: &str) -> bool {
     if !template.contains('{') {
         return template == value;
     }
-    // Literal pieces between parameters: "owasp-{year}.{ext}" -> ["owasp-", ".", ""].
-    let mut literals = Vec::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        literals.push(&rest[..open]);
-        let Some(close) = rest[open..].find('}') else {
-            return false;
-        };
-        rest = &rest[open + close + 1..];
-    }
-    literals.push(rest);
-    let Some(mut remaining) = value.strip_prefix(literals[0]) else {
+    // The literal pieces around the parameters: "owasp-{year}.{ext}" has
+    // "owasp-" before the first, "." after it and "" after the last.
+    let mut pieces = template.split('{');
+    let first = pieces.next().unwrap_or("");
+    let Some(mut remaining) = value.strip_prefix(first) else {
         return false;
     };
-    let last = literals.len() - 1;
-    for (i, literal) in literals.iter().enumerate().skip(1) {
+    let mut literals = pieces.map(|piece| piece.split_once('}').map(|(_, after)| after));
+    let mut next = literals.next();
+    while let Some(literal) = next {
+        let Some(literal) = literal else {
+            return false; // an unclosed `{`
+        };
+        next = literals.next();
         // Each parameter takes at least one character.
-        let found = if i == last {
+        let found = if next.is_none() {
             remaining
                 .strip_suffix(literal)
                 .filter(|param| !param.is_empty())
@@ -64,7 +62,7 @@ fn segment_matches(template: &str, value: &str) -> bool {
                 .and_then(|tail| tail.find(literal).map(|at| &tail[at + literal.len()..]))
         };
         match found {
-            Some(next) => remaining = next,
+            Some(rest) => remaining = rest,
             None => return false,
         }
     }

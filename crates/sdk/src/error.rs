@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
-use appsec_runtime::hooks::{Attempts, ResponseRecord, recording};
+use appsec_runtime::hooks::{Attempts, ResponseRecord};
 
 /// The body of an error response, decoded as the service documents it.
 #[derive(Debug, Clone, PartialEq)]
@@ -254,14 +254,21 @@ impl Error {
                 Error::from_response(r.status, r.headers.clone(), &bytes, Some(r.attempts))
             }
             (G::InvalidResponsePayload(bytes, e), None) => decode_error::<T>(&bytes, &e),
-            (G::ErrorResponse(rv), _) => {
-                let status = rv.status();
-                let headers = rv.headers().clone();
-                let body = serde_json::to_vec(&rv.into_inner()).unwrap_or_default();
-                Error::from_response(status, headers, &body, record.map(|r| r.attempts))
-            }
+            (G::ErrorResponse(rv), _) => Error::from_error_value(rv, record.map(|r| r.attempts)),
             (other, _) => Self::from_generated_raw(other).await,
         }
+    }
+
+    /// A documented error body that progenitor decoded: re-encoded so that
+    /// it is classified like any other error response.
+    fn from_error_value<E: serde::Serialize>(
+        rv: progenitor_client::ResponseValue<E>,
+        attempts: Option<Attempts>,
+    ) -> Self {
+        let status = rv.status();
+        let headers = rv.headers().clone();
+        let body = serde_json::to_vec(&rv.into_inner()).unwrap_or_default();
+        Error::from_response(status, headers, &body, attempts)
     }
 
     /// Like [`Error::from_generated`], for calls whose success body is raw
@@ -273,12 +280,7 @@ impl Error {
             G::CommunicationError(e) | G::InvalidUpgrade(e) | G::ResponseBodyError(e) => {
                 Error::Transport(e)
             }
-            G::ErrorResponse(rv) => {
-                let status = rv.status();
-                let headers = rv.headers().clone();
-                let body = serde_json::to_vec(&rv.into_inner()).unwrap_or_default();
-                Error::from_response(status, headers, &body, None)
-            }
+            G::ErrorResponse(rv) => Error::from_error_value(rv, None),
             G::InvalidResponsePayload(bytes, e) => Error::Decode {
                 path: None,
                 message: e.to_string(),
@@ -328,33 +330,4 @@ fn snippet(bytes: &[u8]) -> String {
         text.push('…');
     }
     text
-}
-
-/// Awaits a generated call and converts its outcome into the SDK's types.
-///
-/// ```no_run
-/// # async fn run(jira: appsec_sdk::JiraClient) -> Result<(), appsec_sdk::Error> {
-/// use appsec_sdk::SendExt;
-/// let schemes = jira.issue_security().get_issue_security_schemes().send().value().await?;
-/// # Ok(()) }
-/// ```
-pub trait SendExt<T> {
-    /// The success value, or one [`Error`].
-    fn value(self) -> impl std::future::Future<Output = Result<T, Error>> + std::marker::Send;
-}
-
-impl<F, T, E> SendExt<T> for F
-where
-    F: std::future::Future<
-            Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
-        > + std::marker::Send,
-    T: DeserializeOwned + std::marker::Send,
-    E: serde::Serialize + std::marker::Send,
-{
-    async fn value(self) -> Result<T, Error> {
-        match recording(self).await {
-            (Ok(v), _) => Ok(v.into_inner()),
-            (Err(e), record) => Err(Error::from_recorded::<T, E>(e, record).await),
-        }
-    }
 }

@@ -17,12 +17,14 @@ pub mod jira;
 pub mod paginate;
 #[cfg(feature = "qwiet")]
 pub mod qwiet;
+mod send;
 
 pub use appsec_runtime::{
     Auth, Envelope, RetryPolicy, Secret, TokenFuture, TokenProvider, connect_jwt,
 };
-pub use error::{ApiError, ApiErrorBody, Error, ErrorMessage, SendExt};
+pub use error::{ApiError, ApiErrorBody, Error, ErrorMessage};
 #[cfg(feature = "jira")]
 pub use jira::JiraClient;
 #[cfg(feature = "qwiet")]
 pub use qwiet::QwietClient;
+pub use send::SendExt;

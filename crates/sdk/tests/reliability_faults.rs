@@ -859,18 +859,14 @@ async fn no_secret_reaches_trace_logs_or_rendered_errors() {
         .build()
         .unwrap_err(),
     );
-    errors.push(
-        JiraClient::builder(mock.uri())
-            .bearer_token(format!("{}\n", c.bearer_token))
-            .build()
-            .unwrap()
-            .issue_security()
-            .get_issue_security_schemes()
-            .send()
-            .value()
-            .await
-            .unwrap_err(),
-    );
+    // A static token that cannot be a header value is refused when the
+    // client is built, before any request exists.
+    let bad_token = JiraClient::builder(mock.uri())
+        .bearer_token(format!("{}\n", c.bearer_token))
+        .build()
+        .unwrap_err();
+    assert!(matches!(bad_token, Error::Config(_)), "{bad_token:?}");
+    errors.push(bad_token);
 
     for e in &errors {
         rendered.push_str(&format!("{e}\n{e:?}\n{e:#?}\n"));

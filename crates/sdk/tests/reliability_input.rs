@@ -2,7 +2,7 @@
 //! sent — every test points its client at a wiremock server that answers
 //! anything and asserts it received zero requests.
 
-use appsec_runtime::{ConfigError, StaticToken};
+use appsec_runtime::{ConfigError, Secret, StaticToken, TokenFuture, TokenProvider};
 use appsec_sdk::jira::Vulnerabilities;
 use appsec_sdk::jira::security_info::types::VulnerabilityDetails;
 use appsec_sdk::{Error, JiraClient, QwietClient, RetryPolicy, SendExt};
@@ -225,10 +225,23 @@ async fn empty_credentials_are_config_errors() {
 
 /// A bearer token goes into the header as it is, so one with a line break
 /// (read from a file with its newline, or an injection attempt) is refused
-/// when the request is prepared. (Basic credentials are base64-encoded and
-/// cannot break the header; the service rejects a wrong token with a 401.)
+/// before anything is sent: a fixed token when the client is built, a token
+/// from a refreshing provider when the request is prepared. (Basic
+/// credentials are base64-encoded and cannot break the header; the service
+/// rejects a wrong token with a 401.)
 #[tokio::test]
 async fn bearer_tokens_that_cannot_be_a_header_are_refused_before_sending() {
+    /// Hands out the same token on every call, like a provider that
+    /// refreshes; the runtime cannot encode its header in advance.
+    #[derive(Debug)]
+    struct Refreshing(&'static str);
+
+    impl TokenProvider for Refreshing {
+        fn token(&self) -> TokenFuture<'_> {
+            Box::pin(async move { Ok(Secret::new(self.0)) })
+        }
+    }
+
     let server = server().await;
     let uri = server.uri();
     for token in [
@@ -237,29 +250,35 @@ async fn bearer_tokens_that_cannot_be_a_header_are_refused_before_sending() {
         "tok\0en",
         "tok\u{7f}en",
     ] {
-        for jira in [
-            JiraClient::builder(&uri)
-                .bearer_token(token)
-                .build()
-                .unwrap(),
+        for built in [
+            JiraClient::builder(&uri).bearer_token(token).build(),
             JiraClient::builder(&uri)
                 .token_provider(StaticToken(token.into()))
-                .build()
-                .unwrap(),
+                .build(),
         ] {
-            let err = jira
-                .issue_security()
-                .get_issue_security_schemes()
-                .send()
-                .value()
-                .await
-                .unwrap_err();
-            let Error::Refused(message) = &err else {
-                panic!("{token:?}: expected Error::Refused, got {err:?}");
+            let err = built.unwrap_err();
+            let Error::Config(ConfigError::InvalidCredentials(message)) = &err else {
+                panic!("{token:?}: expected a configuration error, got {err:?}");
             };
             assert!(message.contains("not allowed in a header"), "{message}");
             assert!(!format!("{err} {err:?}").contains(token), "{err:?}");
         }
+        let jira = JiraClient::builder(&uri)
+            .token_provider(Refreshing(token))
+            .build()
+            .unwrap();
+        let err = jira
+            .issue_security()
+            .get_issue_security_schemes()
+            .send()
+            .value()
+            .await
+            .unwrap_err();
+        let Error::Refused(message) = &err else {
+            panic!("{token:?}: expected Error::Refused, got {err:?}");
+        };
+        assert!(message.contains("not allowed in a header"), "{message}");
+        assert!(!format!("{err} {err:?}").contains(token), "{err:?}");
     }
     assert_nothing_sent(&server, "header-breaking credentials").await;
 }
