@@ -224,10 +224,7 @@ async fn exhausted_retries_return_the_last_response() {
         panic!("expected the raw last response, got {err:?}");
     };
     assert_eq!(response.status(), 429);
-    let attempts = *response
-        .extensions()
-        .get::<appsec_runtime::hooks::Attempts>()
-        .unwrap();
+    let attempts = appsec_runtime::hooks::Attempts::of(&response);
     assert_eq!(attempts.sent, 3);
     assert!(attempts.exhausted);
     assert_eq!(

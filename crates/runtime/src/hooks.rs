@@ -16,8 +16,13 @@ use reqwest::{Method, StatusCode};
 use crate::retry::{Cause, is_retryable, server_delay};
 use crate::{Auth, ClientContext, OperationTable, auth};
 
-/// What [`exec`] records on the final response, readable through
-/// `reqwest::Response::extensions`.
+/// How many attempts a call took, recorded by [`exec`] in the extensions of
+/// a final response that is not a success or that needed a retry (the
+/// responses a caller may still hold, inside `Error::UnexpectedResponse`).
+///
+/// Read it with [`Attempts::of`], which knows that no record means a single
+/// successful attempt: successful first tries, the common case, carry nothing
+/// so that they cost nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Attempts {
     /// How many times the request was sent.
@@ -25,6 +30,20 @@ pub struct Attempts {
     /// True when the last answer was still retryable but no retry was left
     /// (count or time budget).
     pub exhausted: bool,
+}
+
+impl Attempts {
+    /// The attempts behind `response`.
+    pub fn of(response: &reqwest::Response) -> Attempts {
+        response
+            .extensions()
+            .get::<Attempts>()
+            .copied()
+            .unwrap_or(Attempts {
+                sent: 1,
+                exhausted: false,
+            })
+    }
 }
 
 /// The status and headers of a call's final response, recorded for callers
@@ -40,6 +59,9 @@ pub struct ResponseRecord {
     /// How many attempts the call took.
     pub attempts: Attempts,
 }
+
+/// The header progenitor adds for version negotiation.
+const API_VERSION: &str = "api-version";
 
 tokio::task_local! {
     static RECORD: RefCell<Option<ResponseRecord>>;
@@ -94,6 +116,10 @@ pub async fn pre(
     request: &mut reqwest::Request,
     info: &OperationInfo,
 ) -> Result<(), String> {
+    // Progenitor adds `api-version: <spec version>` to every request for
+    // services that negotiate versions by header. Jira and Qwiet document no
+    // such header, so it is not sent.
+    request.headers_mut().remove(API_VERSION);
     if let Some(op) = operations.get(info.operation_id) {
         let base_path = crate::path::url_path(baseurl).trim_end_matches('/');
         let below_base = request.url().path().strip_prefix(base_path);
@@ -134,10 +160,14 @@ pub async fn exec(
     info: &OperationInfo,
 ) -> reqwest::Result<reqwest::Response> {
     let policy = ctx.retry();
-    let idempotent = operations
-        .get(info.operation_id)
-        .map(|op| op.idempotent)
-        .unwrap_or_else(|| is_safe_method(request.method()));
+    let method = request.method().clone();
+    // Looked up only when an attempt failed in a retryable way.
+    let idempotent = || {
+        operations
+            .get(info.operation_id)
+            .map(|op| op.idempotent)
+            .unwrap_or_else(|| is_safe_method(&method))
+    };
     let mut waited = Duration::ZERO;
     let mut sent = 0u32;
     let mut next = Some(request);
@@ -157,7 +187,7 @@ pub async fn exec(
         let Some(cause) = retry_cause(&result) else {
             return with_attempts(result, sent, false);
         };
-        if !is_retryable(cause, idempotent) {
+        if !is_retryable(cause, idempotent()) {
             return with_attempts(result, sent, false);
         }
         let Some(spare) = spare else {
@@ -249,10 +279,12 @@ fn with_attempts(
 ) -> reqwest::Result<reqwest::Response> {
     result.map(|mut response| {
         let attempts = Attempts { sent, exhausted };
-        response.extensions_mut().insert(attempts);
+        let status = response.status();
+        if !status.is_success() || sent > 1 {
+            response.extensions_mut().insert(attempts);
+        }
         // Seen by `recording` callers; a no-op outside one.
         let _ = RECORD.try_with(|r| {
-            let status = response.status();
             let failed = status.is_client_error() || status.is_server_error();
             *r.borrow_mut() = Some(ResponseRecord {
                 status,

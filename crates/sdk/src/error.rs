@@ -289,7 +289,7 @@ impl Error {
             G::UnexpectedResponse(response) => {
                 let status = response.status();
                 let headers = response.headers().clone();
-                let attempts = response.extensions().get::<Attempts>().copied();
+                let attempts = Some(Attempts::of(&response));
                 match response.bytes().await {
                     Ok(body) if status.is_success() || status.is_redirection() => Error::Decode {
                         path: None,
