@@ -16,6 +16,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use appsec_jira_issue_security as generated;
+use appsec_runtime::connect_jwt::query_string_hash;
 use appsec_runtime::{Auth, ClientContext, RetryPolicy};
 use appsec_sandbox::{
     DEMO_CONNECT_APP_KEY, DEMO_CONNECT_SHARED_SECRET, DEMO_JIRA_API_TOKEN, DEMO_JIRA_EMAIL,
@@ -24,7 +25,7 @@ use appsec_sdk::{JiraClient, SendExt};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use reqwest::StatusCode;
-use reqwest::header::ACCEPT;
+use reqwest::header::{ACCEPT, AUTHORIZATION};
 use serde::{Deserialize, Serialize};
 
 use crate::server::{LEVEL_PATH, MinimalServer, SCHEMES_PATH};
@@ -71,6 +72,9 @@ pub enum Table {
     Ladder,
     /// Both.
     Both,
+    /// Hand-written calls that send what the facade sends (credentials
+    /// included), and a repeat of (a) that shows the noise floor.
+    Reference,
 }
 
 /// Timings of one variant of one operation, in µs per call.
@@ -99,15 +103,28 @@ impl OpResult {
         t.per_call.median / self.timings[0].per_call.median
     }
 
+    /// The variant whose label starts with `prefix`, such as `(c)`.
+    pub fn find(&self, prefix: &str) -> Option<&Timing> {
+        self.timings.iter().find(|t| t.label.starts_with(prefix))
+    }
+
     /// The variants shown in `table`.
     pub fn in_table(&self, table: Table) -> impl Iterator<Item = &Timing> {
-        self.timings
-            .iter()
-            .filter(move |t| t.table == table || t.table == Table::Both)
+        self.timings.iter().filter(move |t| {
+            t.table == table
+                || (t.table == Table::Both && matches!(table, Table::Main | Table::Ladder))
+        })
     }
 }
 
 const LEVEL_ID: &str = "10021";
+
+/// Label of the repeat of (a).
+pub const NOISE_FLOOR: &str = "(a) again, its own client: the noise floor";
+/// Label of the hand-written call with basic auth.
+pub const BY_HAND_BASIC: &str = "(a) + `.basic_auth()`: what (c) sends";
+/// Label of the hand-written call with a Connect JWT.
+pub const BY_HAND_JWT: &str = "(a) + Connect JWT signed with `jsonwebtoken`: what (d) sends";
 const SCHEME_NAME: &str = "Benchmark scheme";
 const SCHEME_DESCRIPTION: &str = "Created by the per-call overhead benchmark.";
 
@@ -145,12 +162,11 @@ struct BareId {
 
 /// How a variant makes its calls.
 enum Caller {
-    /// reqwest and serde_json by hand; with `basic`, also reqwest's
-    /// `.basic_auth()` per request (the header (c) sends).
+    /// reqwest and serde_json by hand, with the credentials of `auth`.
     Bare {
         base: String,
         http: reqwest::Client,
-        basic: bool,
+        auth: BareAuth,
     },
     /// A generated client; `value` awaits through the facade's
     /// [`SendExt::value`] instead of `.send().await`.
@@ -158,6 +174,28 @@ enum Caller {
         client: generated::Client,
         value: bool,
     },
+}
+
+/// Credentials a hand-written call sends.
+enum BareAuth {
+    None,
+    /// reqwest's `.basic_auth()`: the header (c) sends.
+    Basic,
+    /// A Connect JWT signed per call with the `jsonwebtoken` crate and the
+    /// runtime's public `query_string_hash`: what (d) sends.
+    Jwt {
+        base: reqwest::Url,
+        key: Box<jsonwebtoken::EncodingKey>,
+    },
+}
+
+/// The claims of a hand-signed Connect JWT.
+#[derive(Serialize)]
+struct BareClaims<'a> {
+    iss: &'a str,
+    iat: u64,
+    exp: u64,
+    qsh: String,
 }
 
 struct Variant {
@@ -171,6 +209,11 @@ fn variants(base: &str) -> Result<Vec<Variant>, BoxError> {
     let generated = |http: reqwest::Client, ctx: ClientContext, value: bool| Caller::Generated {
         client: generated::Client::new_with_client(base, http, ctx),
         value,
+    };
+    let bare = |auth: BareAuth| Caller::Bare {
+        base: base.to_string(),
+        http: reqwest::Client::new(),
+        auth,
     };
     let facade = |jira: JiraClient| Caller::Generated {
         client: jira.issue_security().clone(),
@@ -196,29 +239,7 @@ fn variants(base: &str) -> Result<Vec<Variant>, BoxError> {
         Variant {
             label: "(a) bare reqwest + serde_json",
             table: Table::Both,
-            caller: Caller::Bare {
-                base: base.to_string(),
-                http: reqwest::Client::new(),
-                basic: false,
-            },
-        },
-        Variant {
-            label: "(a) again, its own client (the measurement's noise floor)",
-            table: Table::Ladder,
-            caller: Caller::Bare {
-                base: base.to_string(),
-                http: reqwest::Client::new(),
-                basic: false,
-            },
-        },
-        Variant {
-            label: "(a) + `.basic_auth()` (the header (c) sends; reference only)",
-            table: Table::Ladder,
-            caller: Caller::Bare {
-                base: base.to_string(),
-                http: reqwest::Client::new(),
-                basic: true,
-            },
+            caller: bare(BareAuth::None),
         },
         Variant {
             label: "(b) generated client",
@@ -258,32 +279,52 @@ fn variants(base: &str) -> Result<Vec<Variant>, BoxError> {
                     .build()?,
             ),
         },
+        Variant {
+            label: NOISE_FLOOR,
+            table: Table::Reference,
+            caller: bare(BareAuth::None),
+        },
+        Variant {
+            label: BY_HAND_BASIC,
+            table: Table::Reference,
+            caller: bare(BareAuth::Basic),
+        },
+        Variant {
+            label: BY_HAND_JWT,
+            table: Table::Reference,
+            caller: bare(BareAuth::Jwt {
+                base: reqwest::Url::parse(base)?,
+                key: Box::new(jsonwebtoken::EncodingKey::from_secret(
+                    DEMO_CONNECT_SHARED_SECRET.as_bytes(),
+                )),
+            }),
+        },
     ])
 }
 
 impl Caller {
     async fn call(&self, op: Op) -> Result<(), BoxError> {
         match (self, op) {
-            (Caller::Bare { base, http, basic }, Op::Get) => {
+            (Caller::Bare { base, http, auth }, Op::Get) => {
                 let url = format!("{base}{LEVEL_PATH}{LEVEL_ID}");
-                let request = http.get(url).header(ACCEPT, "application/json");
-                let response = with_basic(request, *basic).send().await?;
+                let request = http.get(&url).header(ACCEPT, "application/json");
+                let response = auth.apply(request, "GET", &url)?.send().await?;
                 if response.status() != StatusCode::OK {
                     return Err(format!("GET answered {}", response.status()).into());
                 }
                 black_box(response.json::<BareLevel>().await?);
             }
-            (Caller::Bare { base, http, basic }, Op::Post) => {
+            (Caller::Bare { base, http, auth }, Op::Post) => {
                 let url = format!("{base}{SCHEMES_PATH}");
                 let body = BareCreate {
                     name: SCHEME_NAME,
                     description: SCHEME_DESCRIPTION,
                 };
                 let request = http
-                    .post(url)
+                    .post(&url)
                     .header(ACCEPT, "application/json")
                     .json(&body);
-                let response = with_basic(request, *basic).send().await?;
+                let response = auth.apply(request, "POST", &url)?.send().await?;
                 if response.status() != StatusCode::CREATED {
                     return Err(format!("POST answered {}", response.status()).into());
                 }
@@ -313,11 +354,31 @@ impl Caller {
     }
 }
 
-fn with_basic(request: reqwest::RequestBuilder, basic: bool) -> reqwest::RequestBuilder {
-    if basic {
-        request.basic_auth(DEMO_JIRA_EMAIL, Some(DEMO_JIRA_API_TOKEN))
-    } else {
-        request
+impl BareAuth {
+    /// Adds this variant's credentials the way a hand-written client would.
+    fn apply(
+        &self,
+        request: reqwest::RequestBuilder,
+        method: &str,
+        url: &str,
+    ) -> Result<reqwest::RequestBuilder, BoxError> {
+        Ok(match self {
+            BareAuth::None => request,
+            BareAuth::Basic => request.basic_auth(DEMO_JIRA_EMAIL, Some(DEMO_JIRA_API_TOKEN)),
+            BareAuth::Jwt { base, key } => {
+                let iat = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)?
+                    .as_secs();
+                let claims = BareClaims {
+                    iss: DEMO_CONNECT_APP_KEY,
+                    iat,
+                    exp: iat + 180,
+                    qsh: query_string_hash(method, &reqwest::Url::parse(url)?, base),
+                };
+                let token = jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, key)?;
+                request.header(AUTHORIZATION, format!("JWT {token}"))
+            }
+        })
     }
 }
 

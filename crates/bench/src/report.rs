@@ -4,7 +4,7 @@
 use crate::decoding::DecodeResult;
 use crate::jwt::JwtResult;
 use crate::memory::MemoryResult;
-use crate::overhead::{OpResult, Table};
+use crate::overhead::{BY_HAND_BASIC, BY_HAND_JWT, OpResult, Table};
 use crate::pagination::PagingResult;
 use crate::stats::mib;
 
@@ -66,17 +66,40 @@ pub fn overhead(results: &[OpResult], targets: &mut Targets) {
     for r in results {
         let mut previous: Option<f64> = None;
         for t in r.in_table(Table::Ladder) {
-            // Reference rows are not steps of the ladder.
-            let reference = t.label.ends_with("reference only)");
-            let step = match previous {
-                Some(p) if !reference => format!("{:+.1}", t.per_call.median - p),
-                _ => String::new(),
-            };
-            if !reference {
-                previous = Some(t.per_call.median);
-            }
+            let step = previous.map_or(String::new(), |p| format!("{:+.1}", t.per_call.median - p));
+            previous = Some(t.per_call.median);
             println!(
                 "| {} | {} | {:.1} | {step} | {:.3} |",
+                r.op.label(),
+                t.label,
+                t.per_call.median,
+                r.ratio(t)
+            );
+        }
+    }
+    println!(
+        "\nHand-written references (same run): a repeat of (a), and (a) sending the \
+         credentials (c) and (d) send. The last column compares the SDK variant that \
+         sends the same request with it.\n"
+    );
+    println!("| operation | reference | median µs | median / (a) | SDK variant / reference |");
+    println!("| --- | --- | ---: | ---: | ---: |");
+    for r in results {
+        for t in r.in_table(Table::Reference) {
+            let sdk = match t.label {
+                BY_HAND_BASIC => r.find("(c)"),
+                BY_HAND_JWT => r.find("(d)"),
+                _ => None,
+            };
+            let like_for_like = sdk.map_or("—".to_string(), |s| {
+                format!(
+                    "{} {:.3}",
+                    &s.label[..3],
+                    s.per_call.median / t.per_call.median
+                )
+            });
+            println!(
+                "| {} | {} | {:.1} | {:.3} | {like_for_like} |",
                 r.op.label(),
                 t.label,
                 t.per_call.median,

@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use progenitor_client::OperationInfo;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 
 use crate::retry::{Cause, is_retryable, server_delay};
@@ -61,7 +61,7 @@ pub struct ResponseRecord {
 }
 
 /// The header progenitor adds for version negotiation.
-const API_VERSION: &str = "api-version";
+const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 
 tokio::task_local! {
     static RECORD: RefCell<Option<ResponseRecord>>;
@@ -119,7 +119,7 @@ pub async fn pre(
     // Progenitor adds `api-version: <spec version>` to every request for
     // services that negotiate versions by header. Jira and Qwiet document no
     // such header, so it is not sent.
-    request.headers_mut().remove(API_VERSION);
+    request.headers_mut().remove(&API_VERSION);
     if let Some(op) = operations.get(info.operation_id) {
         let base_path = crate::path::url_path(baseurl).trim_end_matches('/');
         let below_base = request.url().path().strip_prefix(base_path);
