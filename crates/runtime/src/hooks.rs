@@ -46,15 +46,15 @@ impl Attempts {
     }
 }
 
-/// The status and headers of a call's final response, recorded for callers
-/// that need them after the generated code has consumed the response (for
-/// example when an error body did not match its documented schema).
+/// The status and headers of a call's final response when it is an error
+/// (4xx or 5xx), recorded for callers that need them after the generated
+/// code has consumed the response (for example when an error body did not
+/// match its documented schema).
 #[derive(Debug, Clone)]
 pub struct ResponseRecord {
     /// Status of the final response.
     pub status: StatusCode,
-    /// Its headers, kept only for error statuses (4xx and 5xx), the only
-    /// case where a caller needs them after the fact.
+    /// Its headers.
     pub headers: reqwest::header::HeaderMap,
     /// How many attempts the call took.
     pub attempts: Attempts,
@@ -68,7 +68,7 @@ tokio::task_local! {
 }
 
 /// Runs `call` and returns its output with the [`ResponseRecord`] of the
-/// last response [`exec`] saw while it ran.
+/// last response [`exec`] saw while it ran, if that was an error status.
 ///
 /// The returned future holds `call` in place: no copy of it is made when it
 /// is first polled, which matters because generated calls are a few
@@ -283,19 +283,18 @@ fn with_attempts(
         if !status.is_success() || sent > 1 {
             response.extensions_mut().insert(attempts);
         }
-        // Seen by `recording` callers; a no-op outside one.
-        let _ = RECORD.try_with(|r| {
-            let failed = status.is_client_error() || status.is_server_error();
-            *r.borrow_mut() = Some(ResponseRecord {
-                status,
-                headers: if failed {
-                    response.headers().clone()
-                } else {
-                    reqwest::header::HeaderMap::new()
-                },
-                attempts,
+        // Seen by `recording` callers; a no-op outside one. Only error
+        // statuses are recorded: a success that fails to decode is reported
+        // from its body alone.
+        if status.is_client_error() || status.is_server_error() {
+            let _ = RECORD.try_with(|r| {
+                *r.borrow_mut() = Some(ResponseRecord {
+                    status,
+                    headers: response.headers().clone(),
+                    attempts,
+                });
             });
-        });
+        }
         response
     })
 }
