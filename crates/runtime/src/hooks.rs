@@ -64,7 +64,9 @@ pub struct ResponseRecord {
 const API_VERSION: HeaderName = HeaderName::from_static("api-version");
 
 tokio::task_local! {
-    static RECORD: RefCell<Option<ResponseRecord>>;
+    // Boxed so that the value swapped in and out on every poll is one
+    // pointer; the box exists only once an error response was seen.
+    static RECORD: RefCell<Option<Box<ResponseRecord>>>;
 }
 
 /// Runs `call` and returns its output with the [`ResponseRecord`] of the
@@ -84,7 +86,7 @@ pin_project_lite::pin_project! {
     #[must_use = "futures do nothing unless awaited"]
     pub struct Recording<F: Future> {
         #[pin]
-        inner: tokio::task::futures::TaskLocalFuture<RefCell<Option<ResponseRecord>>, F>,
+        inner: tokio::task::futures::TaskLocalFuture<RefCell<Option<Box<ResponseRecord>>>, F>,
     }
 }
 
@@ -100,7 +102,10 @@ impl<F: Future> Future for Recording<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut inner = self.project().inner;
         let output = std::task::ready!(inner.as_mut().poll(cx));
-        let record = inner.take_value().and_then(RefCell::into_inner);
+        let record = inner
+            .take_value()
+            .and_then(RefCell::into_inner)
+            .map(|record| *record);
         Poll::Ready((output, record))
     }
 }
@@ -288,11 +293,11 @@ fn with_attempts(
         // from its body alone.
         if status.is_client_error() || status.is_server_error() {
             let _ = RECORD.try_with(|r| {
-                *r.borrow_mut() = Some(ResponseRecord {
+                *r.borrow_mut() = Some(Box::new(ResponseRecord {
                     status,
                     headers: response.headers().clone(),
                     attempts,
-                });
+                }));
             });
         }
         response
