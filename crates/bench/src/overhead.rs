@@ -123,6 +123,8 @@ const LEVEL_ID: &str = "10021";
 pub const NOISE_FLOOR: &str = "(a) again, its own client: the noise floor";
 /// Label of the hand-written call with basic auth.
 pub const BY_HAND_BASIC: &str = "(a) + `.basic_auth()`: what (c) sends";
+/// Label of the hand-written call with a fixed, pre-signed JWT header.
+pub const FIXED_JWT: &str = "(a) + one fixed JWT header, signed once: the header's own cost";
 /// Label of the hand-written call with a Connect JWT.
 pub const BY_HAND_JWT: &str = "(a) + Connect JWT signed with `jsonwebtoken`: what (d) sends";
 const SCHEME_NAME: &str = "Benchmark scheme";
@@ -181,6 +183,9 @@ enum BareAuth {
     None,
     /// reqwest's `.basic_auth()`: the header (c) sends.
     Basic,
+    /// One fixed `Authorization: JWT …` value of the length (d) sends, not
+    /// signed per call: what the header alone costs on the wire.
+    FixedJwt(reqwest::header::HeaderValue),
     /// A Connect JWT signed per call with the `jsonwebtoken` crate and the
     /// runtime's public `query_string_hash`: what (d) sends.
     Jwt {
@@ -290,6 +295,11 @@ fn variants(base: &str) -> Result<Vec<Variant>, BoxError> {
             caller: bare(BareAuth::Basic),
         },
         Variant {
+            label: FIXED_JWT,
+            table: Table::Reference,
+            caller: bare(BareAuth::FixedJwt(fixed_jwt(base)?)),
+        },
+        Variant {
             label: BY_HAND_JWT,
             table: Table::Reference,
             caller: bare(BareAuth::Jwt {
@@ -354,6 +364,19 @@ impl Caller {
     }
 }
 
+/// A real token for the GET, signed once by the runtime's signer, so that
+/// the header has exactly the length (d) sends.
+fn fixed_jwt(base: &str) -> Result<reqwest::header::HeaderValue, BoxError> {
+    let base = reqwest::Url::parse(base)?;
+    let url = base.join(&format!("{LEVEL_PATH}{LEVEL_ID}"))?;
+    let signer = appsec_runtime::connect_jwt::Signer::new(
+        DEMO_CONNECT_APP_KEY,
+        DEMO_CONNECT_SHARED_SECRET.into(),
+    );
+    let header = signer.authorization_header("GET", &url, &base);
+    Ok(reqwest::header::HeaderValue::from_str(header.expose())?)
+}
+
 impl BareAuth {
     /// Adds this variant's credentials the way a hand-written client would.
     fn apply(
@@ -365,6 +388,7 @@ impl BareAuth {
         Ok(match self {
             BareAuth::None => request,
             BareAuth::Basic => request.basic_auth(DEMO_JIRA_EMAIL, Some(DEMO_JIRA_API_TOKEN)),
+            BareAuth::FixedJwt(value) => request.header(AUTHORIZATION, value.clone()),
             BareAuth::Jwt { base, key } => {
                 let iat = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)?
