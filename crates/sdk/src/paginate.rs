@@ -105,11 +105,24 @@ impl<T: Send + 'static> OffsetPaginator<T> {
 
     /// Every item, in order.
     pub fn items(self) -> BoxStream<'static, Result<T, Error>> {
-        self.pages()
-            .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
-            .try_flatten()
-            .boxed()
+        items_of(self.pages(), |page| page.items)
     }
+}
+
+/// The items of a stream of pages, in order; the stream ends at the first
+/// error, like the pages it reads.
+fn items_of<P, T>(
+    pages: BoxStream<'static, Result<P, Error>>,
+    items: fn(P) -> Vec<T>,
+) -> BoxStream<'static, Result<T, Error>>
+where
+    P: Send + 'static,
+    T: Send + 'static,
+{
+    pages
+        .map_ok(move |page| stream::iter(items(page).into_iter().map(Ok)))
+        .try_flatten()
+        .boxed()
 }
 
 /// Checks a page fetched at `start` and works out where the next one starts
@@ -308,10 +321,7 @@ impl<T: Send + 'static> CursorPaginator<T> {
 
     /// Every item, in order.
     pub fn items(self) -> BoxStream<'static, Result<T, Error>> {
-        self.pages()
-            .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
-            .try_flatten()
-            .boxed()
+        items_of(self.pages(), |page| page.items)
     }
 }
 

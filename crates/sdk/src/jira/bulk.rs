@@ -201,21 +201,19 @@ impl JiraClient {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let ids = workspace_ids(ids)?;
-        let mut requests = 0;
-        for chunk in ids.chunks(MAX_WORKSPACES_PER_REQUEST) {
+        per_workspace_chunk(workspace_ids(ids)?, |chunk| async move {
             let body = types::SubmitSecurityWorkspacesRequest {
-                workspace_ids: chunk.to_vec(),
+                workspace_ids: chunk,
             };
-            requests += 1;
             self.security_info
                 .submit_workspaces()
                 .body(body)
                 .send()
                 .value()
-                .await?;
-        }
-        Ok(requests)
+                .await
+                .map(drop)
+        })
+        .await
     }
 
     /// Unlinks any number of security workspaces, 100 per request.
@@ -225,19 +223,17 @@ impl JiraClient {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let ids = workspace_ids(ids)?;
-        let mut requests = 0;
-        for chunk in ids.chunks(MAX_WORKSPACES_PER_REQUEST) {
-            let chunk: Vec<String> = chunk.iter().map(|id| String::from(id.clone())).collect();
-            requests += 1;
+        per_workspace_chunk(workspace_ids(ids)?, |chunk| async move {
+            let chunk: Vec<String> = chunk.into_iter().map(String::from).collect();
             self.security_info
                 .delete_linked_workspaces()
                 .workspace_ids(chunk)
                 .send()
                 .value()
-                .await?;
-        }
-        Ok(requests)
+                .await
+                .map(drop)
+        })
+        .await
     }
 
     /// Deletes every vulnerability tagged with all the given properties.
@@ -267,6 +263,24 @@ impl JiraClient {
             .value()
             .await
     }
+}
+
+/// Sends one request per chunk of at most 100 workspace ids, in order,
+/// stopping at the first failure; returns how many requests were sent.
+async fn per_workspace_chunk<F, Fut>(
+    ids: Vec<types::SecurityWorkspaceIDsItem>,
+    mut send: F,
+) -> Result<usize, Error>
+where
+    F: FnMut(Vec<types::SecurityWorkspaceIDsItem>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), Error>>,
+{
+    let mut requests = 0;
+    for chunk in ids.chunks(MAX_WORKSPACES_PER_REQUEST) {
+        requests += 1;
+        send(chunk.to_vec()).await?;
+    }
+    Ok(requests)
 }
 
 fn workspace_ids<I, S>(ids: I) -> Result<Vec<types::SecurityWorkspaceIDsItem>, Error>
