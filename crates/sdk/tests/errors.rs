@@ -61,6 +61,20 @@ fn quick_retries() -> RetryPolicy {
         .with_jitter(false)
 }
 
+/// The Qwiet call most tests use: list the org's apps.
+async fn list_apps(qwiet: &QwietClient) -> Result<impl std::fmt::Debug, Error> {
+    qwiet.api().list_apps().org_id(org()).send().value().await
+}
+
+/// The Jira call most tests use: list the issue security schemes.
+async fn list_schemes(jira: &JiraClient) -> Result<impl std::fmt::Debug, Error> {
+    jira.issue_security()
+        .get_issue_security_schemes()
+        .send()
+        .value()
+        .await
+}
+
 async fn sent(server: &MockServer) -> usize {
     server
         .received_requests()
@@ -120,14 +134,7 @@ async fn qwiet_404_envelope_is_an_api_error_with_code_and_message() {
         .mount(&server)
         .await;
 
-    let err = qwiet(&server)
-        .api()
-        .list_apps()
-        .org_id(org())
-        .send()
-        .value()
-        .await
-        .unwrap_err();
+    let err = list_apps(&qwiet(&server)).await.unwrap_err();
     let Error::Api(api) = &err else {
         panic!("expected Error::Api, got {err:?}");
     };
@@ -162,14 +169,7 @@ async fn qwiet_400_keeps_the_validation_errors() {
         .mount(&server)
         .await;
 
-    let err = qwiet(&server)
-        .api()
-        .list_apps()
-        .org_id(org())
-        .send()
-        .value()
-        .await
-        .unwrap_err();
+    let err = list_apps(&qwiet(&server)).await.unwrap_err();
     match &err {
         Error::Api(api) => {
             assert_eq!(api.status, 400);
@@ -270,13 +270,7 @@ async fn jira_500_html_page_is_an_api_error_with_the_text() {
         .mount(&server)
         .await;
 
-    let err = jira(&server)
-        .issue_security()
-        .get_issue_security_schemes()
-        .send()
-        .value()
-        .await
-        .unwrap_err();
+    let err = list_schemes(&jira(&server)).await.unwrap_err();
     match &err {
         Error::Api(api) => {
             assert_eq!(api.status, 500);
@@ -300,14 +294,7 @@ async fn qwiet_error_status_with_an_undocumented_body_is_still_an_api_error() {
         .mount(&server)
         .await;
 
-    let err = qwiet(&server)
-        .api()
-        .list_apps()
-        .org_id(org())
-        .send()
-        .value()
-        .await
-        .unwrap_err();
+    let err = list_apps(&qwiet(&server)).await.unwrap_err();
     match &err {
         Error::Api(api) => {
             assert_eq!(api.status, 502);
@@ -334,14 +321,7 @@ async fn qwiet_401_is_an_auth_error() {
         .mount(&server)
         .await;
 
-    let err = qwiet(&server)
-        .api()
-        .list_apps()
-        .org_id(org())
-        .send()
-        .value()
-        .await
-        .unwrap_err();
+    let err = list_apps(&qwiet(&server)).await.unwrap_err();
     let Error::Auth(api) = &err else {
         panic!("expected Error::Auth, got {err:?}");
     };
@@ -373,13 +353,7 @@ async fn jira_401_and_403_are_auth_errors() {
         .await;
     let jira = jira(&server);
 
-    let err = jira
-        .issue_security()
-        .get_issue_security_schemes()
-        .send()
-        .value()
-        .await
-        .unwrap_err();
+    let err = list_schemes(&jira).await.unwrap_err();
     match &err {
         Error::Auth(api) => {
             assert_eq!(api.status, 401);
@@ -420,14 +394,7 @@ async fn qwiet_401_with_a_plain_body_is_still_an_auth_error() {
         .mount(&server)
         .await;
 
-    let err = qwiet(&server)
-        .api()
-        .list_apps()
-        .org_id(org())
-        .send()
-        .value()
-        .await
-        .unwrap_err();
+    let err = list_apps(&qwiet(&server)).await.unwrap_err();
     match &err {
         Error::Auth(api) => {
             assert_eq!(api.status, 401);
@@ -477,11 +444,7 @@ async fn jira_429_every_time_exhausts_the_retries() {
         .mount(&server)
         .await;
 
-    let err = jira_with(&server, quick_retries())
-        .issue_security()
-        .get_issue_security_schemes()
-        .send()
-        .value()
+    let err = list_schemes(&jira_with(&server, quick_retries()))
         .await
         .unwrap_err();
     let Error::RetriesExhausted { attempts, last } = &err else {
@@ -519,14 +482,12 @@ async fn qwiet_429_every_time_exhausts_the_retries() {
         .mount(&server)
         .await;
 
-    let err = qwiet_at(format!("{}/api/v4", server.uri()), quick_retries())
-        .api()
-        .list_apps()
-        .org_id(org())
-        .send()
-        .value()
-        .await
-        .unwrap_err();
+    let err = list_apps(&qwiet_at(
+        format!("{}/api/v4", server.uri()),
+        quick_retries(),
+    ))
+    .await
+    .unwrap_err();
     let Error::RetriesExhausted { attempts, last } = &err else {
         panic!("expected Error::RetriesExhausted, got {err:?}");
     };
@@ -555,11 +516,7 @@ async fn a_retried_request_that_then_succeeds_is_not_an_error() {
         .mount(&server)
         .await;
 
-    jira_with(&server, quick_retries())
-        .issue_security()
-        .get_issue_security_schemes()
-        .send()
-        .value()
+    list_schemes(&jira_with(&server, quick_retries()))
         .await
         .expect("the retry succeeds");
     assert_eq!(sent(&server).await, 2);
@@ -570,14 +527,7 @@ async fn a_retried_request_that_then_succeeds_is_not_an_error() {
 #[tokio::test]
 async fn a_closed_port_is_a_transport_error() {
     let qwiet = qwiet_at(closed_port_url(), RetryPolicy::none());
-    let err = qwiet
-        .api()
-        .list_apps()
-        .org_id(org())
-        .send()
-        .value()
-        .await
-        .unwrap_err();
+    let err = list_apps(&qwiet).await.unwrap_err();
     let Error::Transport(inner) = &err else {
         panic!("expected Error::Transport, got {err:?}");
     };
@@ -611,14 +561,7 @@ async fn a_field_of_the_wrong_type_is_a_decode_error_naming_the_field() {
         .mount(&server)
         .await;
 
-    let err = qwiet(&server)
-        .api()
-        .list_apps()
-        .org_id(org())
-        .send()
-        .value()
-        .await
-        .unwrap_err();
+    let err = list_apps(&qwiet(&server)).await.unwrap_err();
     let Error::Decode {
         path,
         message,
@@ -679,14 +622,7 @@ async fn a_long_bad_body_is_cut_in_the_snippet() {
         .mount(&server)
         .await;
 
-    let err = qwiet(&server)
-        .api()
-        .list_apps()
-        .org_id(org())
-        .send()
-        .value()
-        .await
-        .unwrap_err();
+    let err = list_apps(&qwiet(&server)).await.unwrap_err();
     let Error::Decode { path, snippet, .. } = &err else {
         panic!("expected Error::Decode, got {err:?}");
     };
@@ -705,13 +641,7 @@ async fn jira_html_page_with_status_200_is_a_decode_error() {
         .mount(&server)
         .await;
 
-    let err = jira(&server)
-        .issue_security()
-        .get_issue_security_schemes()
-        .send()
-        .value()
-        .await
-        .unwrap_err();
+    let err = list_schemes(&jira(&server)).await.unwrap_err();
     let Error::Decode { path, snippet, .. } = &err else {
         panic!("expected Error::Decode, got {err:?}");
     };
@@ -749,13 +679,7 @@ async fn an_undocumented_success_status_is_a_decode_error() {
         .mount(&server)
         .await;
 
-    let err = jira(&server)
-        .issue_security()
-        .get_issue_security_schemes()
-        .send()
-        .value()
-        .await
-        .unwrap_err();
+    let err = list_schemes(&jira(&server)).await.unwrap_err();
     match &err {
         Error::Decode {
             message, snippet, ..
@@ -988,14 +912,7 @@ async fn a_failing_token_provider_refuses_the_request() {
         .build()
         .unwrap();
 
-    let err = qwiet
-        .api()
-        .list_apps()
-        .org_id(org())
-        .send()
-        .value()
-        .await
-        .unwrap_err();
+    let err = list_apps(&qwiet).await.unwrap_err();
     let Error::Refused(message) = &err else {
         panic!("expected Error::Refused, got {err:?}");
     };
@@ -1041,14 +958,7 @@ async fn no_error_renders_a_credential() {
     let jira = jira_with(&server, quick_retries());
 
     let mut errors = vec![
-        qwiet
-            .api()
-            .list_apps()
-            .org_id(org())
-            .send()
-            .value()
-            .await
-            .unwrap_err(),
+        list_apps(&qwiet).await.unwrap_err(),
         qwiet
             .teams(org(), |q| q)
             .items()
@@ -1071,12 +981,7 @@ async fn no_error_renders_a_credential() {
         jira.delete_vulnerabilities_by_properties([("a:b", "c")])
             .await
             .unwrap_err(),
-        qwiet_at(closed_port_url(), RetryPolicy::none())
-            .api()
-            .list_apps()
-            .org_id(org())
-            .send()
-            .value()
+        list_apps(&qwiet_at(closed_port_url(), RetryPolicy::none()))
             .await
             .unwrap_err(),
         QwietClient::builder()
@@ -1090,16 +995,7 @@ async fn no_error_renders_a_credential() {
         .token_provider(BrokenProvider)
         .build()
         .unwrap();
-    errors.push(
-        refusing
-            .api()
-            .list_apps()
-            .org_id(org())
-            .send()
-            .value()
-            .await
-            .unwrap_err(),
-    );
+    errors.push(list_apps(&refusing).await.unwrap_err());
 
     let kinds: Vec<&str> = errors
         .iter()
