@@ -187,7 +187,7 @@ pub fn to_vulnerability(
         "lastUpdated": when,
         "severity": {"level": severity(finding)},
         "identifiers": identifiers(&finding.tags),
-        "status": status(finding.status),
+        "status": status(finding.status.as_ref()),
     });
     serde_json::from_value(value).map_err(|e| format!("cannot map finding: {e}"))
 }
@@ -205,21 +205,22 @@ fn kind(qwiet_type: &str) -> &'static str {
 }
 
 fn severity(finding: &Finding) -> &'static str {
-    match finding.severity {
+    match &finding.severity {
         Some(Severity::Critical) => "critical",
         Some(Severity::High) => "high",
         Some(Severity::Medium) => "medium",
         Some(Severity::Low) => "low",
-        None => "unknown",
+        // A severity Qwiet added after this SDK was generated.
+        Some(_) | None => "unknown",
     }
 }
 
-fn status(status: Option<Status>) -> &'static str {
+fn status(status: Option<&Status>) -> &'static str {
     match status {
         Some(Status::Fixed) => "closed",
         Some(Status::Ignored) | Some(Status::X3rdparty) => "ignored",
         Some(Status::Unset) | None => "open",
-        Some(Status::Any) => "unknown",
+        Some(_) => "unknown",
     }
 }
 
@@ -230,6 +231,7 @@ fn identifiers(tags: &[Tag]) -> Vec<serde_json::Value> {
             let (key, value) = match tag {
                 Tag::String(t) => (t.key.as_str(), t.value.clone()),
                 Tag::Number(t) => (t.key.as_str(), t.value.to_string()),
+                _ => return None,
             };
             match key {
                 "cwe_category" | "cwe" => {

@@ -1,12 +1,17 @@
 //! Code generation for the client crates.
 //!
 //! Each spec under `specs/` is the source of truth for one crate's
-//! `src/generated.rs`. The pipeline is: read YAML, [`normalize`] the facts into
-//! what progenitor accepts, [`validate`] what is left, then [`render`] with
-//! progenitor and prettyplease.
+//! `src/generated.rs`. The pipeline is: read YAML into the one [`spec`] model,
+//! [`normalize`] the facts into what progenitor accepts (learning what the
+//! runtime needs per operation), [`validate`] what is left, [`render`] with
+//! progenitor, then [`rewrite`] progenitor's output so the crate is complete
+//! (request facts, forward-compatible types, hooks) and print it with
+//! prettyplease.
 
 pub mod normalize;
 pub mod render;
+pub mod rewrite;
+pub mod spec;
 pub mod validate;
 
 use std::fmt;

@@ -1,10 +1,15 @@
 //! Rewrites spec facts that progenitor cannot take as they are.
 //!
 //! The specs record what the services do. Where that collides with a
-//! progenitor limit, the fact stays in the spec and the adaptation lives here,
-//! so it is applied the same way to every spec and documented in one place.
+//! progenitor or typify limit, the fact stays in the spec and the adaptation
+//! lives here as a [`Pass`]: [`PASSES`] is the ordered list, applied the same
+//! way to every spec. Operation passes run in one walk over the operations,
+//! which also records the [`OperationFacts`] the runtime's table is printed
+//! from.
 
 use serde_json::{Map, Value};
+
+use crate::spec::{self, is_error_status};
 
 /// Request media types progenitor can emit itself.
 pub const NATIVE_REQUEST_TYPES: &[&str] = &[
@@ -14,172 +19,185 @@ pub const NATIVE_REQUEST_TYPES: &[&str] = &[
     "text/plain",
 ];
 
-/// An operation whose request body the runtime must relabel.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContentTypeOverride {
-    /// Operation id.
-    pub operation_id: String,
-    /// The media type the service expects.
-    pub media_type: String,
+/// One adaptation of the spec.
+#[derive(Debug, Clone, Copy)]
+pub struct Pass {
+    /// Short name, used in tests and messages.
+    pub name: &'static str,
+    /// The progenitor or typify limit this pass works around, in one line.
+    pub works_around: &'static str,
+    apply: Apply,
 }
 
-/// Applies every adaptation in place; returns the request bodies whose media
-/// type was replaced, so the runtime can restore it on the wire.
-pub fn normalize(doc: &mut Value) -> Vec<ContentTypeOverride> {
-    strip_closed_objects(doc);
-    any_of_objects_as_one_of(doc);
-    hoist_colliding_responses(doc);
-    let schemas = doc
-        .pointer("/components/schemas")
-        .cloned()
-        .unwrap_or_else(|| Value::Object(Map::new()));
-    let mut merged_errors = Map::new();
-    let mut overrides = Vec::new();
-    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
-        return overrides;
-    };
-    for item in paths.values_mut() {
-        let Some(item) = item.as_object_mut() else {
-            continue;
-        };
-        for (method, op) in item.iter_mut() {
-            if !is_method(method) {
-                continue;
+#[derive(Debug, Clone, Copy)]
+enum Apply {
+    /// Rewrites the whole document (schemas wherever they are).
+    Document(fn(&mut Value)),
+    /// Rewrites one operation; may record facts about it.
+    Operation(fn(&mut Map<String, Value>, &mut OperationFacts)),
+}
+
+/// Every adaptation, in the order it is applied. Document passes come first
+/// so that operation passes see final schemas; the order is checked by a test.
+pub const PASSES: &[Pass] = &[
+    Pass {
+        name: "open_closed_objects",
+        works_around: "typify turns `additionalProperties: false` into `deny_unknown_fields`, which fails on the first new field",
+        apply: Apply::Document(open_closed_objects),
+    },
+    Pass {
+        name: "any_of_objects_as_one_of",
+        works_around: "typify renders `anyOf` as flattened options, which cannot decode members whose shared fields differ in type",
+        apply: Apply::Document(any_of_objects_as_one_of),
+    },
+    Pass {
+        name: "hoist_colliding_responses",
+        works_around: "progenitor names an inline response `<OperationId>Response` and silently reuses a component of that name",
+        apply: Apply::Document(hoist_colliding_responses),
+    },
+    Pass {
+        name: "errors_to_facade",
+        works_around: "progenitor types one error body per operation and drops bodies that do not match it, so error statuses reach the facade as responses",
+        apply: Apply::Operation(errors_to_facade),
+    },
+    Pass {
+        name: "relabel_request_body",
+        works_around: "progenitor emits only JSON, form, text and octet-stream request bodies",
+        apply: Apply::Operation(relabel_request_body),
+    },
+];
+
+/// What the runtime needs to know about one operation, learned while the
+/// passes ran.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OperationFacts {
+    /// The spec's `operationId`.
+    pub spec_id: String,
+    /// Upper-case HTTP method.
+    pub method: String,
+    /// Path template.
+    pub path: String,
+    /// Sending twice has the effect of sending once (GET, HEAD, PUT, DELETE,
+    /// OPTIONS, and POST marked `x-idempotent: true`).
+    pub idempotent: bool,
+    /// The real media type of a body relabelled for progenitor.
+    pub request_content_type: Option<String>,
+    /// Query arrays the service expects as one comma-separated value.
+    pub comma_separated_query: Vec<String>,
+}
+
+/// Applies every pass in order and returns the facts of every operation that
+/// has an `operationId`, in document order.
+pub fn normalize(doc: &mut Value) -> Vec<OperationFacts> {
+    let mut facts = Vec::new();
+    let mut walked = false;
+    for pass in PASSES {
+        match pass.apply {
+            Apply::Document(f) => {
+                assert!(
+                    !walked,
+                    "document pass `{}` after the operation walk",
+                    pass.name
+                );
+                f(doc);
             }
-            let Some(op) = op.as_object_mut() else {
-                continue;
-            };
-            split_default_response(op);
-            drop_bodyless_errors(op);
-            unify_error_schemas(op);
-            merge_error_objects(op, &schemas, &mut merged_errors);
-            drop_codes_covered_by_ranges(op);
-            if let Some(o) = relabel_request_body(op) {
-                overrides.push(o);
+            Apply::Operation(_) if walked => {}
+            Apply::Operation(_) => {
+                walked = true;
+                facts = walk_operations(doc);
             }
         }
     }
-    if let Some(components) = doc
-        .pointer_mut("/components/schemas")
-        .and_then(Value::as_object_mut)
-        .filter(|_| !merged_errors.is_empty())
-    {
-        components.extend(merged_errors);
-    }
-    overrides
+    facts
 }
 
-/// True for the keys of a path item that hold operations.
-pub fn is_method(key: &str) -> bool {
-    matches!(
-        key,
-        "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace"
-    )
+/// The one walk: every operation pass on each operation, then its facts.
+fn walk_operations(doc: &mut Value) -> Vec<OperationFacts> {
+    // Parameters are resolved against the document as it was before the walk.
+    let snapshot = doc.clone();
+    let mut facts = Vec::new();
+    spec::for_each_operation_mut(doc, |path, method, op| {
+        let Some(spec_id) = op.get("operationId").and_then(Value::as_str) else {
+            return;
+        };
+        let mut these = OperationFacts {
+            spec_id: spec_id.to_string(),
+            method: method.to_uppercase(),
+            path: path.to_string(),
+            idempotent: matches!(method, "get" | "head" | "put" | "delete" | "options")
+                || op.get("x-idempotent") == Some(&Value::Bool(true)),
+            ..OperationFacts::default()
+        };
+        for pass in PASSES {
+            if let Apply::Operation(f) = pass.apply {
+                f(op, &mut these);
+            }
+        }
+        these.comma_separated_query = unexploded_query_arrays(&snapshot, path, op);
+        facts.push(these);
+    });
+    facts
 }
 
-/// `additionalProperties: false` becomes `deny_unknown_fields`, which would
-/// break decoding the day a service adds a field. Drop it everywhere.
-fn strip_closed_objects(node: &mut Value) {
+/// Query arrays with `explode: false`: the service expects one
+/// comma-separated value where progenitor would repeat the key.
+fn unexploded_query_arrays(doc: &Value, path: &str, op: &Map<String, Value>) -> Vec<String> {
+    let shared = doc.pointer(&format!(
+        "/paths/{}/parameters",
+        path.replace('~', "~0").replace('/', "~1")
+    ));
+    let own = op.get("parameters");
+    shared
+        .and_then(Value::as_array)
+        .into_iter()
+        .chain(own.and_then(Value::as_array))
+        .flatten()
+        .map(|p| spec::resolve(doc, p))
+        .filter(|p| p.get("in").and_then(Value::as_str) == Some("query"))
+        .filter(|p| p.get("explode") == Some(&Value::Bool(false)))
+        .filter(|p| p.pointer("/schema/type").and_then(Value::as_str) == Some("array"))
+        .filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_string))
+        .collect()
+}
+
+fn open_closed_objects(node: &mut Value) {
     match node {
         Value::Object(map) => {
             if map.get("additionalProperties") == Some(&Value::Bool(false)) {
                 map.remove("additionalProperties");
             }
-            map.values_mut().for_each(strip_closed_objects);
+            map.values_mut().for_each(open_closed_objects);
         }
-        Value::Array(items) => items.iter_mut().for_each(strip_closed_objects),
+        Value::Array(items) => items.iter_mut().for_each(open_closed_objects),
         _ => {}
     }
 }
 
-/// Progenitor treats a `default` response as a second success type. When an
-/// operation also documents a 2xx or 3xx response, `default` can only describe
-/// errors, so it is restated as `4XX` and `5XX` (explicit codes still win).
-fn split_default_response(op: &mut Map<String, Value>) {
+/// Removes every error response, and `default` next to a documented 2xx or
+/// 3xx outcome (it can then only describe errors). Generated code then hands
+/// every failure over as `UnexpectedResponse`, status, headers and body
+/// intact, and the facade decodes it with the service's own error shape.
+/// A `default` that is the only response stays: it is the outcome.
+fn errors_to_facade(op: &mut Map<String, Value>, _: &mut OperationFacts) {
     let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
         return;
     };
-    // A documented 2xx or 3xx is the non-error outcome (3xx: redirect-only
-    // endpoints such as OAuth authorization), leaving `default` for errors.
     let has_outcome = responses
         .keys()
         .any(|k| k.starts_with('2') || k.starts_with('3'));
-    if !has_outcome {
-        return;
-    }
-    if let Some(default) = responses.remove("default") {
-        for range in ["4XX", "5XX"] {
-            responses
-                .entry(range.to_string())
-                .or_insert_with(|| default.clone());
-        }
-    }
+    responses.retain(|code, _| !is_error_status(code) && !(code == "default" && has_outcome));
 }
 
-/// An explicit status whose body is the same as its range's adds nothing to
-/// decoding and would only produce an unreachable match arm.
-fn drop_codes_covered_by_ranges(op: &mut Map<String, Value>) {
-    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
-        return;
-    };
-    let ranges: Vec<(char, Option<Value>)> = responses
-        .iter()
-        .filter(|(code, _)| code.len() == 3 && code.ends_with("XX"))
-        .map(|(code, r)| {
-            (
-                code.chars().next().unwrap_or('0'),
-                r.get("content").cloned(),
-            )
-        })
-        .collect();
-    responses.retain(|code, r| {
-        !ranges.iter().any(|(first, content)| {
-            code.len() == 3
-                && !code.ends_with("XX")
-                && code.starts_with(*first)
-                && r.get("content").cloned() == *content
-        })
-    });
-}
-
-/// Progenitor discards the body of an error response the spec documents
-/// without one. Leaving such responses out of its view makes them arrive as
-/// `UnexpectedResponse`, body intact, so the facade can still decode the
-/// service's error message.
-fn drop_bodyless_errors(op: &mut Map<String, Value>) {
-    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
-        return;
-    };
-    responses.retain(|code, response| {
-        let is_error = code.starts_with('4') || code.starts_with('5');
-        let has_body = response
-            .get("content")
-            .and_then(Value::as_object)
-            .is_some_and(|c| !c.is_empty());
-        // `$ref` responses are kept: their body is described elsewhere.
-        !is_error || has_body || response.get("$ref").is_some()
-    });
-}
-
-/// Typify renders `anyOf` as a struct of flattened options, which cannot
-/// decode variants whose shared fields differ in type (`{key, value: string}`
-/// or `{key, value: number}`). When every member is an object, one of them
-/// describes the value, so `oneOf` (an untagged enum tried in order) decodes
-/// the same documents.
+/// When every member of an `anyOf` is an object, one of them describes the
+/// value, so `oneOf` (an untagged enum tried in order) decodes the same
+/// documents.
 fn any_of_objects_as_one_of(doc: &mut Value) {
-    let schemas = doc
-        .pointer("/components/schemas")
-        .cloned()
-        .unwrap_or(Value::Null);
+    let snapshot = doc.clone();
     let is_object = |member: &Value| {
-        let resolved = match member.get("$ref").and_then(Value::as_str) {
-            Some(r) => r
-                .strip_prefix("#/components/schemas/")
-                .and_then(|name| schemas.get(name))
-                .unwrap_or(&Value::Null),
-            None => member,
-        };
-        resolved.get("type").and_then(Value::as_str) == Some("object")
+        spec::resolve(&snapshot, member)
+            .get("type")
+            .and_then(Value::as_str)
+            == Some("object")
     };
     fn walk(node: &mut Value, is_object: &dyn Fn(&Value) -> bool) {
         match node {
@@ -200,10 +218,8 @@ fn any_of_objects_as_one_of(doc: &mut Value) {
     walk(doc, &is_object);
 }
 
-/// Progenitor names an operation's inline response type `<OperationId>Response`.
-/// When a component already has that name, typify reuses the component and the
-/// real body no longer decodes; such inline schemas move to components as
-/// `<OperationId>Envelope`.
+/// Inline success schemas of operations whose `<OperationId>Response` name
+/// is already a component move to components as `<OperationId>Envelope`.
 fn hoist_colliding_responses(doc: &mut Value) {
     use heck::ToPascalCase;
     let taken: Vec<String> = doc
@@ -212,42 +228,33 @@ fn hoist_colliding_responses(doc: &mut Value) {
         .map(|m| m.keys().map(|k| k.to_pascal_case()).collect())
         .unwrap_or_default();
     let mut hoisted = Map::new();
-    let paths = doc.get_mut("paths").and_then(Value::as_object_mut);
-    for item in paths.into_iter().flat_map(|p| p.values_mut()) {
-        let Some(item) = item.as_object_mut() else {
-            continue;
+    spec::for_each_operation_mut(doc, |_, _, op| {
+        let Some(id) = op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
+            return;
         };
-        for (method, op) in item.iter_mut() {
-            if !is_method(method) {
+        if !taken.contains(&format!("{id}-response").to_pascal_case()) {
+            return;
+        }
+        let responses = op.get_mut("responses").and_then(Value::as_object_mut);
+        for (code, response) in responses.into_iter().flatten() {
+            if !code.starts_with('2') {
                 continue;
             }
-            let Some(id) = op
-                .get("operationId")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-            else {
+            let Some(schema) = response.pointer_mut("/content/application~1json/schema") else {
                 continue;
             };
-            if !taken.contains(&format!("{id}-response").to_pascal_case()) {
+            if schema.get("$ref").is_some() {
                 continue;
             }
-            let responses = op.get_mut("responses").and_then(Value::as_object_mut);
-            for (code, response) in responses.into_iter().flatten() {
-                if !code.starts_with('2') {
-                    continue;
-                }
-                let Some(schema) = response.pointer_mut("/content/application~1json/schema") else {
-                    continue;
-                };
-                if schema.get("$ref").is_some() {
-                    continue;
-                }
-                let name = format!("{id}Envelope");
-                hoisted.insert(name.clone(), schema.take());
-                *schema = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
-            }
+            let name = format!("{id}Envelope");
+            hoisted.insert(name.clone(), schema.take());
+            *schema = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
         }
-    }
+    });
     if let Some(components) = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -256,186 +263,40 @@ fn hoist_colliding_responses(doc: &mut Value) {
     }
 }
 
-/// Keywords that constrain a value without changing its shape.
-const CONSTRAINTS: &[&str] = &[
-    "description",
-    "title",
-    "minItems",
-    "maxItems",
-    "minLength",
-    "maxLength",
-    "pattern",
-    "minimum",
-    "maximum",
-    "uniqueItems",
-    "example",
-];
-
-fn without_constraints(schema: &Value) -> Value {
-    match schema {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(k, _)| !CONSTRAINTS.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), without_constraints(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(without_constraints).collect()),
-        other => other.clone(),
-    }
-}
-
-/// Progenitor gives an operation one error type. Services often document
-/// the same error body per status with different limits (an array of at most
-/// 1 message here, 100 there); such schemas are decoded as one shape, with the
-/// limits left out so that no body the service sends is rejected.
-fn unify_error_schemas(op: &mut Map<String, Value>) {
-    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
-        return;
-    };
-    let schemas: Vec<&mut Value> = responses
-        .iter_mut()
-        .filter(|(code, _)| code.starts_with('4') || code.starts_with('5'))
-        .filter_map(|(_, r)| r.pointer_mut("/content/application~1json/schema"))
-        .collect();
-    let Some(first) = schemas.first().map(|s| without_constraints(s)) else {
-        return;
-    };
-    if schemas.iter().all(|s| without_constraints(s) == first)
-        && schemas.iter().any(|s| **s != first)
-    {
-        for schema in schemas {
-            *schema = first.clone();
-        }
-    }
-}
-
-/// When one status documents an error body that differs from the others (a
-/// `status` field here, an `ok` flag there), progenitor cannot type the
-/// operation's errors. Such object schemas are merged into one named
-/// `<operationId>Error`: every property of each, required only where all
-/// require it. Properties whose types disagree are left alone for
-/// validation to report.
-fn merge_error_objects(
-    op: &mut Map<String, Value>,
-    schemas: &Value,
-    merged: &mut Map<String, Value>,
-) {
-    let Some(id) = op
-        .get("operationId")
-        .and_then(Value::as_str)
-        .map(str::to_string)
+/// A string request body in a media type progenitor cannot emit (such as
+/// `application/yaml`) is generated as `text/plain` (octet-stream when
+/// binary); the real media type is recorded and written into the generated
+/// request by the render step.
+fn relabel_request_body(op: &mut Map<String, Value>, facts: &mut OperationFacts) {
+    let Some(content) = op
+        .get_mut("requestBody")
+        .and_then(|b| b.get_mut("content"))
+        .and_then(Value::as_object_mut)
+        .filter(|c| c.len() == 1)
     else {
         return;
     };
-    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+    let Some(media_type) = content.keys().next().cloned() else {
         return;
     };
-    let pointer = "/content/application~1json/schema";
-    let bodies: Vec<Value> = responses
-        .iter()
-        .filter(|(code, _)| code.starts_with('4') || code.starts_with('5'))
-        .filter_map(|(_, r)| r.pointer(pointer).cloned())
-        .collect();
-    let distinct: Vec<&Value> = bodies.iter().fold(Vec::new(), |mut acc, b| {
-        if !acc.contains(&b) {
-            acc.push(b);
-        }
-        acc
-    });
-    if distinct.len() < 2 {
-        return;
-    }
-    let resolve = |schema: &Value| -> Option<Value> {
-        match schema.get("$ref").and_then(Value::as_str) {
-            Some(r) => schemas
-                .get(r.strip_prefix("#/components/schemas/")?)
-                .cloned(),
-            None => Some(schema.clone()),
-        }
-    };
-    let mut properties = Map::new();
-    let mut required: Option<Vec<Value>> = None;
-    for body in &distinct {
-        let Some(schema) = resolve(body) else { return };
-        if schema.get("type").and_then(Value::as_str) != Some("object") {
-            return;
-        }
-        for (name, prop) in schema
-            .get("properties")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-        {
-            match properties.get(name) {
-                Some(existing) if existing.get("type") != prop.get("type") => return,
-                Some(_) => {}
-                None => {
-                    properties.insert(name.clone(), prop.clone());
-                }
-            }
-        }
-        let these: Vec<Value> = schema
-            .get("required")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        required = Some(match required {
-            None => these,
-            Some(prev) => prev.into_iter().filter(|r| these.contains(r)).collect(),
-        });
-    }
-    let name = format!("{id}Error");
-    merged.insert(
-        name.clone(),
-        serde_json::json!({
-            "type": "object",
-            "description": "Error body of this operation: the union of the shapes it documents per status.",
-            "required": required.unwrap_or_default(),
-            "properties": properties,
-        }),
-    );
-    let reference = serde_json::json!({ "$ref": format!("#/components/schemas/{name}") });
-    for (code, response) in responses.iter_mut() {
-        let is_error = code.starts_with('4') || code.starts_with('5');
-        if let Some(schema) = response.pointer_mut(pointer).filter(|_| is_error) {
-            *schema = reference.clone();
-        }
-    }
-}
-
-/// A string request body in a media type progenitor cannot emit (such as
-/// `application/yaml`) is generated as `text/plain` (or octet-stream when
-/// binary); the runtime restores the real `Content-Type` from the returned
-/// override.
-fn relabel_request_body(op: &mut Map<String, Value>) -> Option<ContentTypeOverride> {
-    let operation_id = op.get("operationId")?.as_str()?.to_string();
-    let content = op
-        .get_mut("requestBody")?
-        .get_mut("content")?
-        .as_object_mut()?;
-    if content.len() != 1 {
-        return None;
-    }
-    let media_type = content.keys().next()?.clone();
     let base = media_type.split(';').next().unwrap_or_default().trim();
     if NATIVE_REQUEST_TYPES.contains(&base) {
-        return None;
+        return;
     }
-    let schema = content[&media_type].get("schema")?;
+    let Some(schema) = content[&media_type].get("schema") else {
+        return;
+    };
     if schema.get("type").and_then(Value::as_str) != Some("string") {
-        return None;
+        return;
     }
-    // Progenitor sends binary strings as octet-stream and others as text.
     let stand_in = match schema.get("format").and_then(Value::as_str) {
         Some("binary") => "application/octet-stream",
         _ => "text/plain",
     };
-    let body = content.remove(&media_type)?;
-    content.insert(stand_in.to_string(), body);
-    Some(ContentTypeOverride {
-        operation_id,
-        media_type,
-    })
+    if let Some(body) = content.remove(&media_type) {
+        content.insert(stand_in.to_string(), body);
+        facts.request_content_type = Some(media_type);
+    }
 }
 
 #[cfg(test)]
@@ -444,79 +305,94 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn default_response_becomes_error_ranges() {
+    fn passes_run_in_this_order() {
+        let names: Vec<_> = PASSES.iter().map(|p| p.name).collect();
+        assert_eq!(
+            names,
+            [
+                "open_closed_objects",
+                "any_of_objects_as_one_of",
+                "hoist_colliding_responses",
+                "errors_to_facade",
+                "relabel_request_body",
+            ]
+        );
+        // Document passes first: operation passes share one walk.
+        let first_operation = PASSES
+            .iter()
+            .position(|p| matches!(p.apply, Apply::Operation(_)))
+            .unwrap();
+        assert!(
+            PASSES[first_operation..]
+                .iter()
+                .all(|p| matches!(p.apply, Apply::Operation(_)))
+        );
+        assert!(PASSES.iter().all(|p| !p.works_around.contains('\n')));
+    }
+
+    #[test]
+    fn error_responses_are_left_to_the_facade() {
         let mut doc = json!({"paths": {"/a": {"get": {"operationId": "a", "responses": {
             "200": {"description": "ok"},
-            "404": {"description": "missing"},
+            "404": {"description": "missing", "content": {"application/json": {"schema": {"type": "object"}}}},
+            "4XX": {"description": "bad"},
             "default": {"description": "error", "content": {"application/json": {"schema": {"type": "object"}}}}
         }}}}});
         normalize(&mut doc);
-        let responses = &doc["paths"]["/a"]["get"]["responses"];
-        assert!(responses.get("default").is_none());
-        assert_eq!(responses["4XX"]["description"], "error");
-        assert_eq!(responses["5XX"]["description"], "error");
-        // Body-less 404 is left to the caller (see drop_bodyless_errors).
-        assert!(responses.get("404").is_none());
+        let responses = doc["paths"]["/a"]["get"]["responses"].as_object().unwrap();
+        assert_eq!(responses.keys().collect::<Vec<_>>(), ["200"]);
     }
 
     #[test]
-    fn bodyless_errors_are_left_to_the_caller() {
+    fn default_alone_is_left_as_the_outcome() {
         let mut doc = json!({"paths": {"/a": {"get": {"operationId": "a", "responses": {
-            "200": {"description": "ok"},
-            "400": {"description": "bad", "content": {"application/json": {"schema": {"type": "object"}}}},
-            "401": {"description": "no body"}
+            "default": {"description": "any"}
         }}}}});
         normalize(&mut doc);
-        let responses = &doc["paths"]["/a"]["get"]["responses"];
-        assert!(responses.get("401").is_none());
-        assert!(responses.get("400").is_some());
-        assert!(responses.get("200").is_some());
-    }
-
-    #[test]
-    fn error_schemas_differing_in_limits_become_one() {
-        let list = |max: u64| {
-            json!({"content": {"application/json": {"schema": {
-            "type": "array", "maxItems": max, "items": {"type": "string"}}}}})
-        };
-        let mut doc = json!({"paths": {"/a": {"get": {"operationId": "a", "responses": {
-            "200": {"description": "ok"}, "400": list(1), "413": list(100)
-        }}}}});
-        normalize(&mut doc);
-        let r = &doc["paths"]["/a"]["get"]["responses"];
-        assert_eq!(r["400"], r["413"]);
         assert!(
-            r["400"]["content"]["application/json"]["schema"]
-                .get("maxItems")
-                .is_none()
+            doc["paths"]["/a"]["get"]["responses"]
+                .get("default")
+                .is_some()
         );
     }
 
     #[test]
-    fn differing_error_objects_merge_into_one_named_schema() {
-        let mut doc = json!({
-            "components": {"schemas": {"Error": {"type": "object", "required": ["ok", "code", "message"],
-                "properties": {"ok": {"type": "boolean"}, "code": {"type": "string"}, "message": {"type": "string"}}}}},
-            "paths": {"/r": {"delete": {"operationId": "DeleteRole", "responses": {
-                "200": {"description": "ok"},
-                "404": {"description": "gone", "content": {"application/json": {"schema": {"type": "object",
-                    "required": ["status", "code", "message"],
-                    "properties": {"status": {"type": "number"}, "code": {"type": "string"}, "message": {"type": "string"}}}}}},
-                "default": {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-            }}}}
-        });
+    fn redirect_outcomes_keep_default_out() {
+        let mut doc = json!({"paths": {"/a": {"get": {"operationId": "a", "responses": {
+            "302": {"description": "go"}, "default": {"description": "error"}
+        }}}}});
         normalize(&mut doc);
-        let merged = &doc["components"]["schemas"]["DeleteRoleError"];
-        assert_eq!(merged["required"], json!(["code", "message"]));
-        for field in ["ok", "status", "code", "message"] {
-            assert!(merged["properties"].get(field).is_some(), "{field}");
-        }
-        let r = &doc["paths"]["/r"]["delete"]["responses"];
-        let reference = json!({"$ref": "#/components/schemas/DeleteRoleError"});
-        assert_eq!(r["4XX"]["content"]["application/json"]["schema"], reference);
-        assert_eq!(r["5XX"]["content"]["application/json"]["schema"], reference);
-        // Now the same as its range, the explicit 404 adds nothing.
-        assert!(r.get("404").is_none());
+        let responses = doc["paths"]["/a"]["get"]["responses"].as_object().unwrap();
+        assert_eq!(responses.keys().collect::<Vec<_>>(), ["302"]);
+    }
+
+    #[test]
+    fn facts_are_learned_in_the_walk() {
+        let mut doc = json!({
+            "components": {"parameters": {"ids": {"name": "ids", "in": "query", "explode": false,
+                "schema": {"type": "array", "items": {"type": "string"}}}}},
+            "paths": {
+                "/c": {"post": {"operationId": "upload", "x-idempotent": true, "requestBody": {
+                    "content": {"application/yaml": {"schema": {"type": "string"}}}
+                }, "responses": {"200": {"description": "ok"}}}},
+                "/d": {"parameters": [{"$ref": "#/components/parameters/ids"}],
+                       "delete": {"operationId": "drop", "responses": {"204": {"description": "gone"}}}}
+            }
+        });
+        let facts = normalize(&mut doc);
+        assert_eq!(facts.len(), 2);
+        let upload = facts.iter().find(|f| f.spec_id == "upload").unwrap();
+        assert_eq!(
+            upload.request_content_type.as_deref(),
+            Some("application/yaml")
+        );
+        assert!(upload.idempotent);
+        assert_eq!(upload.method, "POST");
+        let content = &doc["paths"]["/c"]["post"]["requestBody"]["content"];
+        assert!(content.get("text/plain").is_some());
+        let drop = facts.iter().find(|f| f.spec_id == "drop").unwrap();
+        assert_eq!(drop.comma_separated_query, ["ids"]);
+        assert_eq!(drop.path, "/d");
     }
 
     #[test]
@@ -549,37 +425,6 @@ mod tests {
         normalize(&mut doc);
         assert!(doc["components"]["schemas"]["Tag"].get("oneOf").is_some());
         assert!(doc["components"]["schemas"]["One"].get("anyOf").is_some());
-    }
-
-    #[test]
-    fn default_alone_is_left_as_success() {
-        let mut doc = json!({"paths": {"/a": {"get": {"operationId": "a", "responses": {
-            "default": {"description": "any"}
-        }}}}});
-        normalize(&mut doc);
-        assert!(
-            doc["paths"]["/a"]["get"]["responses"]
-                .get("default")
-                .is_some()
-        );
-    }
-
-    #[test]
-    fn yaml_body_is_relabelled_and_reported() {
-        let mut doc = json!({"paths": {"/c": {"post": {"operationId": "upload", "requestBody": {
-            "content": {"application/yaml": {"schema": {"type": "string"}}}
-        }, "responses": {"200": {"description": "ok"}}}}}});
-        let overrides = normalize(&mut doc);
-        assert_eq!(
-            overrides,
-            vec![ContentTypeOverride {
-                operation_id: "upload".into(),
-                media_type: "application/yaml".into()
-            }]
-        );
-        let content = &doc["paths"]["/c"]["post"]["requestBody"]["content"];
-        assert!(content.get("text/plain").is_some());
-        assert!(content.get("application/yaml").is_none());
     }
 
     #[test]

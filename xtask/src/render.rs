@@ -1,5 +1,6 @@
 //! Turns one spec into the text of a `generated.rs`.
 
+use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
@@ -7,14 +8,17 @@ use quote::quote;
 use serde_json::Value;
 
 use crate::Error;
-use crate::normalize::{ContentTypeOverride, is_method, normalize};
+use crate::normalize::{OperationFacts, normalize};
+use crate::rewrite;
+use crate::spec::method_name;
 use crate::validate::validate;
 
 /// Renders the generated module for `spec_name` from its YAML text.
 pub fn render_spec(spec_name: &str, yaml: &str) -> Result<String, Error> {
     let mut doc: Value = serde_yaml::from_str(yaml)
         .map_err(|e| Error::new(spec_name, format!("invalid YAML: {e}")))?;
-    let overrides = normalize(&mut doc);
+    let error_format = error_format(&doc).map_err(|e| Error::new(spec_name, e))?;
+    let facts = normalize(&mut doc);
     let problems = validate(&doc);
     if !problems.is_empty() {
         return Err(Error::new(
@@ -25,7 +29,6 @@ pub fn render_spec(spec_name: &str, yaml: &str) -> Result<String, Error> {
             ),
         ));
     }
-    let table = operation_table(&doc, &overrides);
     let spec: openapiv3::OpenAPI = serde_json::from_value(doc)
         .map_err(|e| Error::new(spec_name, format!("not a valid OpenAPI 3.0 document: {e}")))?;
 
@@ -59,11 +62,17 @@ pub fn render_spec(spec_name: &str, yaml: &str) -> Result<String, Error> {
         }
     };
 
-    let parsed: syn::File = syn::parse2(tokens.clone())
+    let mut parsed: syn::File = syn::parse2(tokens)
         .map_err(|e| Error::new(spec_name, format!("generated code does not parse: {e}")))?;
+    let by_id = facts_by_progenitor_id(&parsed, &facts).map_err(|e| Error::new(spec_name, e))?;
+    rewrite::request_facts(&mut parsed, &by_id);
+    rewrite::forward_compatible_types(&mut parsed).map_err(|e| Error::new(spec_name, e))?;
+    let table = operation_table(&by_id, &error_format);
     let envelopes = envelope_impls(&parsed);
+    let hooks = rewrite::hooks_impl();
     let file = quote! {
-        #tokens
+        #parsed
+        #hooks
         #table
         #envelopes
     };
@@ -76,92 +85,80 @@ pub fn render_spec(spec_name: &str, yaml: &str) -> Result<String, Error> {
     ))
 }
 
-/// The `OPERATIONS` table the runtime consults per request, sorted by id.
-fn operation_table(doc: &Value, overrides: &[ContentTypeOverride]) -> proc_macro2::TokenStream {
-    let mut ops = Vec::new();
-    let paths = doc.get("paths").and_then(Value::as_object);
-    for (path, item) in paths.into_iter().flatten() {
-        let Some(item) = item.as_object() else {
-            continue;
-        };
-        for (method, op) in item.iter().filter(|(k, _)| is_method(k)) {
-            let Some(id) = op.get("operationId").and_then(Value::as_str) else {
-                continue;
-            };
-            let method = method.to_uppercase();
-            // Hooks see the operation as progenitor names its method.
-            let name = method_name(id);
-            let idempotent = matches!(
-                method.as_str(),
-                "GET" | "HEAD" | "PUT" | "DELETE" | "OPTIONS"
-            ) || op.get("x-idempotent") == Some(&Value::Bool(true));
-            let content_type = match overrides.iter().find(|o| o.operation_id == id) {
-                Some(o) => {
-                    let media_type = &o.media_type;
-                    quote!(Some(#media_type))
-                }
-                None => quote!(None),
-            };
-            let unexploded =
-                unexploded_query_arrays(doc, item.get("parameters"), op.get("parameters"));
-            ops.push((
-                name.clone(),
-                quote! {
-                    ::appsec_runtime::OperationMeta {
-                        id: #name,
-                        spec_id: #id,
-                        method: #method,
-                        path: #path,
-                        idempotent: #idempotent,
-                        request_content_type: #content_type,
-                        comma_separated_query: &[#(#unexploded),*],
-                    }
-                },
+/// Joins the operations progenitor emitted (by the id its hooks receive)
+/// with the facts the passes learned; every emitted operation must have
+/// exactly one spec operation, and every spec operation must be emitted.
+fn facts_by_progenitor_id<'a>(
+    file: &syn::File,
+    facts: &'a [OperationFacts],
+) -> Result<BTreeMap<String, &'a OperationFacts>, String> {
+    let mut by_id = BTreeMap::new();
+    for id in rewrite::operation_ids(file) {
+        let mut matching = facts.iter().filter(|f| method_name(&f.spec_id) == id);
+        let (Some(found), None) = (matching.next(), matching.next()) else {
+            return Err(format!(
+                "progenitor emitted operation `{id}`, which is not exactly one spec operation"
             ));
+        };
+        if by_id.insert(id.clone(), found).is_some() {
+            return Err(format!("progenitor emitted operation `{id}` twice"));
         }
     }
-    ops.sort_by(|a, b| a.0.cmp(&b.0));
-    let entries = ops.into_iter().map(|(_, tokens)| tokens);
+    if let Some(missing) = facts
+        .iter()
+        .find(|f| !by_id.contains_key(&method_name(&f.spec_id)))
+    {
+        return Err(format!(
+            "spec operation `{}` has no generated method",
+            missing.spec_id
+        ));
+    }
+    Ok(by_id)
+}
+
+/// The `OPERATIONS` table the runtime consults per request, sorted by the
+/// ids progenitor gave the operations.
+fn operation_table(
+    by_id: &BTreeMap<String, &OperationFacts>,
+    error_format: &proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    let entries = by_id.iter().map(|(id, f)| {
+        let (spec_id, method, path, idempotent) = (&f.spec_id, &f.method, &f.path, f.idempotent);
+        quote! {
+            ::appsec_runtime::OperationMeta {
+                id: #id,
+                spec_id: #spec_id,
+                method: #method,
+                path: #path,
+                idempotent: #idempotent,
+            }
+        }
+    });
     quote! {
         /// What the spec says about each operation, for the runtime's hooks.
         pub const OPERATIONS: ::appsec_runtime::OperationTable =
-            ::appsec_runtime::OperationTable(&[#(#entries),*]);
+            ::appsec_runtime::OperationTable {
+                operations: &[#(#entries),*],
+                error_format: #error_format,
+            };
     }
 }
 
-/// Progenitor's name for an operation's method (and its `OperationInfo`).
-fn method_name(operation_id: &str) -> String {
-    use heck::ToSnakeCase;
-    operation_id
-        .replace('\'', "")
-        .replace(|c: char| !(c.is_alphanumeric() || c == '_'), "-")
-        .to_snake_case()
-}
-
-/// Query arrays with `explode: false`, which the service expects as one
-/// comma-separated value; progenitor repeats the key, so the runtime joins them.
-fn unexploded_query_arrays(
-    doc: &Value,
-    shared: Option<&Value>,
-    own: Option<&Value>,
-) -> Vec<String> {
-    let params = shared
-        .and_then(Value::as_array)
-        .into_iter()
-        .chain(own.and_then(Value::as_array))
-        .flatten();
-    params
-        .map(|p| match p.get("$ref").and_then(Value::as_str) {
-            Some(r) => doc
-                .pointer(r.trim_start_matches('#'))
-                .unwrap_or(&Value::Null),
-            None => p,
-        })
-        .filter(|p| p.get("in").and_then(Value::as_str) == Some("query"))
-        .filter(|p| p.get("explode") == Some(&Value::Bool(false)))
-        .filter(|p| p.pointer("/schema/type").and_then(Value::as_str) == Some("array"))
-        .filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_string))
-        .collect()
+/// The spec's `info.x-error-format`, as the runtime's `ErrorFormat`.
+fn error_format(doc: &Value) -> Result<proc_macro2::TokenStream, String> {
+    let format = doc.pointer("/info/x-error-format").and_then(Value::as_str);
+    let variant = match format {
+        Some("jira-error-collection") => quote!(JiraErrorCollection),
+        Some("security-info-messages") => quote!(SecurityInfoMessages),
+        Some("qwiet-envelope") => quote!(QwietEnvelope),
+        other => {
+            return Err(format!(
+                "`info.x-error-format` must be jira-error-collection, security-info-messages \
+                 or qwiet-envelope, found {other:?}"
+            ));
+        }
+    };
+    Ok(quote!(::appsec_runtime::ErrorFormat::#variant))
 }
 
 /// `impl Envelope` for every generated type shaped `{ ok: bool, response: T }`

@@ -10,6 +10,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///`AddSecuritySchemeLevelsRequestBean`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct AddSecuritySchemeLevelsRequestBean {
         ///Levels to add to the scheme.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -22,6 +23,7 @@ pub mod types {
     }
     ///Which scheme to link to which project, plus optional level remapping.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct AssociateSecuritySchemeWithProjectDetails {
         ///Mappings from current security levels to levels of the new scheme.
         #[serde(
@@ -46,6 +48,7 @@ pub mod types {
     }
     ///`AvatarUrlsBean`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct AvatarUrlsBean {
         ///URL of the 16x16 pixel avatar.
         #[serde(
@@ -79,6 +82,7 @@ pub mod types {
     }
     ///An issue security scheme to create, with its details.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CreateIssueSecuritySchemeDetails {
         ///What the new scheme is for.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -99,6 +103,7 @@ pub mod types {
     ///What the new scheme is for.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct CreateIssueSecuritySchemeDetailsDescription(::std::string::String);
     impl ::std::ops::Deref for CreateIssueSecuritySchemeDetailsDescription {
         type Target = ::std::string::String;
@@ -155,6 +160,7 @@ pub mod types {
     ///Name of the scheme; must be unique, ignoring case.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct CreateIssueSecuritySchemeDetailsName(::std::string::String);
     impl ::std::ops::Deref for CreateIssueSecuritySchemeDetailsName {
         type Target = ::std::string::String;
@@ -210,6 +216,7 @@ pub mod types {
     }
     ///A scheme and the level to make its default.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct DefaultLevelValue {
         ///ID of the level to make the scheme's default; null clears the default.
         #[serde(rename = "defaultLevelId")]
@@ -225,6 +232,7 @@ pub mod types {
     }
     ///Errors returned by an operation.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ErrorCollection {
         ///Error messages produced by the operation, such as a note that a required input parameter is absent.
         #[serde(
@@ -252,6 +260,7 @@ pub mod types {
     }
     ///`IdBean`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct IdBean {
         ///ID of the permission scheme to assign to the project; IDs can be obtained by listing all permission schemes.
         pub id: i64,
@@ -263,6 +272,7 @@ pub mod types {
     }
     ///A member of an issue security level.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct IssueSecurityLevelMember {
         ///Who receives the permission, such as a user or group, given as a `type` plus a type-specific `parameter`.
         pub holder: PermissionHolder,
@@ -279,6 +289,7 @@ pub mod types {
     }
     ///A pairing of a project with the issue security scheme it uses.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct IssueSecuritySchemeToProjectMapping {
         #[serde(
             rename = "issueSecuritySchemeId",
@@ -298,6 +309,7 @@ pub mod types {
     }
     ///`OldToNewSecurityLevelMappingsBean`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct OldToNewSecurityLevelMappingsBean {
         ///ID of the level to move issues to; null removes the old level from issues.
         #[serde(rename = "newLevelId")]
@@ -313,6 +325,7 @@ pub mod types {
     }
     ///One page of results.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct PageBeanIssueSecurityLevelMember {
         ///Whether this page is the final one.
         #[serde(
@@ -355,6 +368,7 @@ pub mod types {
     }
     ///One page of results.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct PageBeanIssueSecuritySchemeToProjectMapping {
         ///Whether this page is the final one.
         #[serde(
@@ -397,6 +411,7 @@ pub mod types {
     }
     ///One page of results.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct PageBeanSecurityLevel {
         ///Whether this page is the final one.
         #[serde(
@@ -439,6 +454,7 @@ pub mod types {
     }
     ///One page of results.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct PageBeanSecurityLevelMember {
         ///Whether this page is the final one.
         #[serde(
@@ -481,6 +497,7 @@ pub mod types {
     }
     ///One page of results.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct PageBeanSecuritySchemeWithProjects {
         ///Whether this page is the final one.
         #[serde(
@@ -523,6 +540,7 @@ pub mod types {
     }
     ///A permission granted to a holder such as a user or group.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct PermissionGrant {
         ///Who receives the permission: a user, group, or similar, given as a `type` plus a type-specific `parameter` and `value`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -544,6 +562,7 @@ pub mod types {
     }
     ///The holder of a permission: a user, group, field, or project role.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct PermissionHolder {
         ///Expand options adding more holder details to the response.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -565,6 +584,7 @@ pub mod types {
     }
     ///A permission scheme.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct PermissionScheme {
         ///Free-text note about the permission scheme.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -594,6 +614,7 @@ pub mod types {
     }
     ///Summary information about a project.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ProjectDetails {
         ///Avatar image URLs for the project.
         #[serde(
@@ -635,67 +656,19 @@ pub mod types {
         }
     }
     ///Project type of the project.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ProjectDetailsProjectTypeKey {
-        #[serde(rename = "software")]
         Software,
-        #[serde(rename = "service_desk")]
         ServiceDesk,
-        #[serde(rename = "business")]
         Business,
-    }
-    impl ::std::fmt::Display for ProjectDetailsProjectTypeKey {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Software => f.write_str("software"),
-                Self::ServiceDesk => f.write_str("service_desk"),
-                Self::Business => f.write_str("business"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ProjectDetailsProjectTypeKey {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "software" => Ok(Self::Software),
-                "service_desk" => Ok(Self::ServiceDesk),
-                "business" => Ok(Self::Business),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ProjectDetailsProjectTypeKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ProjectDetailsProjectTypeKey {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///The issue security levels available in a project.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ProjectIssueSecurityLevels {
         ///The security levels.
         pub levels: ::std::vec::Vec<SecurityLevel>,
@@ -707,6 +680,7 @@ pub mod types {
     }
     ///Projects an item is tied to; present for items that belong to next-gen (team-managed) projects.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct Scope {
         ///Project to which the item's scope is limited.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -721,62 +695,18 @@ pub mod types {
         }
     }
     ///Kind of scope.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ScopeType {
-        #[serde(rename = "PROJECT")]
         Project,
-        #[serde(rename = "TEMPLATE")]
         Template,
-    }
-    impl ::std::fmt::Display for ScopeType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Project => f.write_str("PROJECT"),
-                Self::Template => f.write_str("TEMPLATE"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ScopeType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "PROJECT" => Ok(Self::Project),
-                "TEMPLATE" => Ok(Self::Template),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ScopeType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ScopeType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///An issue security level.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct SecurityLevel {
         ///What the level is for.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -810,6 +740,7 @@ pub mod types {
     }
     ///A member of an issue security level.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SecurityLevelMember {
         ///Who receives the permission, such as a user or group, given as a `type` plus a type-specific `parameter`.
         pub holder: PermissionHolder,
@@ -831,6 +762,7 @@ pub mod types {
     }
     ///An issue security scheme.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct SecurityScheme {
         ///ID of the scheme's default security level.
         #[serde(
@@ -860,6 +792,7 @@ pub mod types {
     }
     ///Identifier of an issue security scheme.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SecuritySchemeId {
         ///ID of the issue security scheme.
         pub id: ::std::string::String,
@@ -871,6 +804,7 @@ pub mod types {
     }
     ///`SecuritySchemeLevelBean`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SecuritySchemeLevelBean {
         ///What the level is for.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -895,6 +829,7 @@ pub mod types {
     ///What the level is for.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct SecuritySchemeLevelBeanDescription(::std::string::String);
     impl ::std::ops::Deref for SecuritySchemeLevelBeanDescription {
         type Target = ::std::string::String;
@@ -951,6 +886,7 @@ pub mod types {
     ///Name of the level; must be unique.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct SecuritySchemeLevelBeanName(::std::string::String);
     impl ::std::ops::Deref for SecuritySchemeLevelBeanName {
         type Target = ::std::string::String;
@@ -1004,6 +940,7 @@ pub mod types {
     }
     ///`SecuritySchemeLevelMemberBean`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SecuritySchemeLevelMemberBean {
         ///Value matching the given member type, such as a group or user identifier.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1019,6 +956,7 @@ pub mod types {
     }
     ///New members to add to an issue security level.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SecuritySchemeMembersRequest {
         ///Members to add to the level.
         pub members: ::std::vec::Vec<SecuritySchemeLevelMemberBean>,
@@ -1030,6 +968,7 @@ pub mod types {
     }
     ///An issue security scheme together with its projects.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SecuritySchemeWithProjects {
         ///ID of the scheme's default level.
         #[serde(
@@ -1061,6 +1000,7 @@ pub mod types {
     }
     ///A collection of issue security schemes.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct SecuritySchemes {
         ///The issue security schemes.
         #[serde(
@@ -1077,6 +1017,7 @@ pub mod types {
     }
     ///New default levels to apply.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SetDefaultLevelsRequest {
         ///Pairs of issue security scheme ID and the level ID to make its default.
         #[serde(rename = "defaultValues")]
@@ -1089,6 +1030,7 @@ pub mod types {
     }
     ///Status information about a task.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct TaskProgressBeanObject {
         ///What the task does.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1132,83 +1074,23 @@ pub mod types {
         }
     }
     ///Current status of the task.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum TaskProgressBeanObjectStatus {
-        #[serde(rename = "ENQUEUED")]
         Enqueued,
-        #[serde(rename = "RUNNING")]
         Running,
-        #[serde(rename = "COMPLETE")]
         Complete,
-        #[serde(rename = "FAILED")]
         Failed,
-        #[serde(rename = "CANCEL_REQUESTED")]
         CancelRequested,
-        #[serde(rename = "CANCELLED")]
         Cancelled,
-        #[serde(rename = "DEAD")]
         Dead,
-    }
-    impl ::std::fmt::Display for TaskProgressBeanObjectStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Enqueued => f.write_str("ENQUEUED"),
-                Self::Running => f.write_str("RUNNING"),
-                Self::Complete => f.write_str("COMPLETE"),
-                Self::Failed => f.write_str("FAILED"),
-                Self::CancelRequested => f.write_str("CANCEL_REQUESTED"),
-                Self::Cancelled => f.write_str("CANCELLED"),
-                Self::Dead => f.write_str("DEAD"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for TaskProgressBeanObjectStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "ENQUEUED" => Ok(Self::Enqueued),
-                "RUNNING" => Ok(Self::Running),
-                "COMPLETE" => Ok(Self::Complete),
-                "FAILED" => Ok(Self::Failed),
-                "CANCEL_REQUESTED" => Ok(Self::CancelRequested),
-                "CANCELLED" => Ok(Self::Cancelled),
-                "DEAD" => Ok(Self::Dead),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TaskProgressBeanObjectStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for TaskProgressBeanObjectStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///Changes to an issue security level.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpdateIssueSecurityLevelDetails {
         ///New text describing the level.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1227,6 +1109,7 @@ pub mod types {
     ///New text describing the level.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct UpdateIssueSecurityLevelDetailsDescription(::std::string::String);
     impl ::std::ops::Deref for UpdateIssueSecurityLevelDetailsDescription {
         type Target = ::std::string::String;
@@ -1283,6 +1166,7 @@ pub mod types {
     ///New name for the level; must be unique.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct UpdateIssueSecurityLevelDetailsName(::std::string::String);
     impl ::std::ops::Deref for UpdateIssueSecurityLevelDetailsName {
         type Target = ::std::string::String;
@@ -1338,6 +1222,7 @@ pub mod types {
     }
     ///`UpdateIssueSecuritySchemeRequestBean`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpdateIssueSecuritySchemeRequestBean {
         ///New text describing the scheme.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1356,6 +1241,7 @@ pub mod types {
     ///New text describing the scheme.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct UpdateIssueSecuritySchemeRequestBeanDescription(::std::string::String);
     impl ::std::ops::Deref for UpdateIssueSecuritySchemeRequestBeanDescription {
         type Target = ::std::string::String;
@@ -1414,6 +1300,7 @@ pub mod types {
     ///New name for the issue security scheme; must be unique.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct UpdateIssueSecuritySchemeRequestBeanName(::std::string::String);
     impl ::std::ops::Deref for UpdateIssueSecuritySchemeRequestBeanName {
         type Target = ::std::string::String;
@@ -1469,6 +1356,7 @@ pub mod types {
     }
     ///A project category.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpdatedProjectCategory {
         ///Category description text.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5111,6 +4999,186 @@ pub mod types {
             }
         }
     }
+    impl ProjectDetailsProjectTypeKey {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Software => "software",
+                Self::ServiceDesk => "service_desk",
+                Self::Business => "business",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ProjectDetailsProjectTypeKey {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ProjectDetailsProjectTypeKey {
+        fn from(value: &str) -> Self {
+            match value {
+                "software" => Self::Software,
+                "service_desk" => Self::ServiceDesk,
+                "business" => Self::Business,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ProjectDetailsProjectTypeKey {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "software" => Self::Software,
+                "service_desk" => Self::ServiceDesk,
+                "business" => Self::Business,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ProjectDetailsProjectTypeKey {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ProjectDetailsProjectTypeKey {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ProjectDetailsProjectTypeKey {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ScopeType {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Project => "PROJECT",
+                Self::Template => "TEMPLATE",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ScopeType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ScopeType {
+        fn from(value: &str) -> Self {
+            match value {
+                "PROJECT" => Self::Project,
+                "TEMPLATE" => Self::Template,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ScopeType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "PROJECT" => Self::Project,
+                "TEMPLATE" => Self::Template,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ScopeType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ScopeType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ScopeType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl TaskProgressBeanObjectStatus {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Enqueued => "ENQUEUED",
+                Self::Running => "RUNNING",
+                Self::Complete => "COMPLETE",
+                Self::Failed => "FAILED",
+                Self::CancelRequested => "CANCEL_REQUESTED",
+                Self::Cancelled => "CANCELLED",
+                Self::Dead => "DEAD",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for TaskProgressBeanObjectStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for TaskProgressBeanObjectStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "ENQUEUED" => Self::Enqueued,
+                "RUNNING" => Self::Running,
+                "COMPLETE" => Self::Complete,
+                "FAILED" => Self::Failed,
+                "CANCEL_REQUESTED" => Self::CancelRequested,
+                "CANCELLED" => Self::Cancelled,
+                "DEAD" => Self::Dead,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for TaskProgressBeanObjectStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "ENQUEUED" => Self::Enqueued,
+                "RUNNING" => Self::Running,
+                "COMPLETE" => Self::Complete,
+                "FAILED" => Self::Failed,
+                "CANCEL_REQUESTED" => Self::CancelRequested,
+                "CANCELLED" => Self::Cancelled,
+                "DEAD" => Self::Dead,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TaskProgressBeanObjectStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for TaskProgressBeanObjectStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TaskProgressBeanObjectStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
 }
 #[derive(Clone, Debug)]
 /**Client for Jira Cloud issue security
@@ -5626,6 +5694,40 @@ let response = client.get_issue_security_level()
     pub fn get_issue_security_level(&self) -> builder::GetIssueSecurityLevel<'_> {
         builder::GetIssueSecurityLevel::new(self)
     }
+    /**Get an asynchronous task
+
+Reports the progress of a long-running task, such as the one started by associating schemes with projects or removing a level. Once the task is over, `result` holds what the starting operation documents. Jira keeps finished tasks for a limited time only (14 days at the time of writing). Allowed for the *Administer Jira* global permission or the task's creator.
+
+Sends a `GET` request to `/rest/api/3/task/{taskId}`
+
+Arguments:
+- `task_id`: ID of the task, as returned by the operation that started it.
+```ignore
+let response = client.get_task()
+    .task_id(task_id)
+    .send()
+    .await;
+```*/
+    pub fn get_task(&self) -> builder::GetTask<'_> {
+        builder::GetTask::new(self)
+    }
+    /**Cancel an asynchronous task
+
+Asks Jira to stop a long-running task; its status becomes `CANCEL_REQUESTED`, then `CANCELLED`. Allowed for the *Administer Jira* global permission or the task's creator.
+
+Sends a `POST` request to `/rest/api/3/task/{taskId}/cancel`
+
+Arguments:
+- `task_id`: ID of the task to cancel.
+```ignore
+let response = client.cancel_task()
+    .task_id(task_id)
+    .send()
+    .await;
+```*/
+    pub fn cancel_task(&self) -> builder::CancelTask<'_> {
+        builder::CancelTask::new(self)
+    }
 }
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
@@ -5653,14 +5755,7 @@ pub mod builder {
         ) -> Result<ResponseValue<types::SecuritySchemes>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/rest/api/3/issuesecurityschemes", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5729,10 +5824,7 @@ pub mod builder {
         ///Sends a `POST` request to `/rest/api/3/issuesecurityschemes`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::SecuritySchemeId>,
-            Error<types::ErrorCollection>,
-        > {
+        ) -> Result<ResponseValue<types::SecuritySchemeId>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -5741,14 +5833,7 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/rest/api/3/issuesecurityschemes", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5769,27 +5854,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5882,10 +5946,7 @@ pub mod builder {
         ///Sends a `GET` request to `/rest/api/3/issuesecurityschemes/level`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::PageBeanSecurityLevel>,
-            Error<types::ErrorCollection>,
-        > {
+        ) -> Result<ResponseValue<types::PageBeanSecurityLevel>, Error<()>> {
             let Self { client, id, max_results, only_default, scheme_id, start_at } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let max_results = max_results.map_err(Error::InvalidRequest)?;
@@ -5895,14 +5956,7 @@ pub mod builder {
             let url = format!(
                 "{}/rest/api/3/issuesecurityschemes/level", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5927,27 +5981,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5994,9 +6027,7 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/rest/api/3/issuesecurityschemes/level/default`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<()>, Error<types::ErrorCollection>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -6007,22 +6038,11 @@ pub mod builder {
             let url = format!(
                 "{}/rest/api/3/issuesecurityschemes/level/default", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
                 .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .json(&body)
                 .headers(header_map)
                 .build()?;
@@ -6035,34 +6055,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6192,14 +6184,7 @@ pub mod builder {
             let url = format!(
                 "{}/rest/api/3/issuesecurityschemes/level/member", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6310,7 +6295,7 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<types::PageBeanIssueSecuritySchemeToProjectMapping>,
-            Error<types::ErrorCollection>,
+            Error<()>,
         > {
             let Self {
                 client,
@@ -6327,14 +6312,7 @@ pub mod builder {
             let url = format!(
                 "{}/rest/api/3/issuesecurityschemes/project", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6363,27 +6341,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6431,9 +6388,7 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/rest/api/3/issuesecurityschemes/project`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorCollection>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -6444,14 +6399,7 @@ pub mod builder {
             let url = format!(
                 "{}/rest/api/3/issuesecurityschemes/project", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6468,41 +6416,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200..=299 => Ok(ResponseValue::stream(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6595,14 +6508,7 @@ pub mod builder {
             let url = format!(
                 "{}/rest/api/3/issuesecurityschemes/search", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6664,14 +6570,7 @@ pub mod builder {
                 "{}/rest/api/3/issuesecurityschemes/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6752,9 +6651,7 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/rest/api/3/issuesecurityschemes/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<()>, Error<types::ErrorCollection>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -6767,22 +6664,11 @@ pub mod builder {
                 "{}/rest/api/3/issuesecurityschemes/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
                 .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .json(&body)
                 .headers(header_map)
                 .build()?;
@@ -6795,34 +6681,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6935,14 +6793,7 @@ pub mod builder {
                 "{}/rest/api/3/issuesecurityschemes/{}/members", client.baseurl,
                 encode_path(& issue_security_scheme_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7003,33 +6854,16 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/rest/api/3/issuesecurityschemes/{schemeId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<()>, Error<types::ErrorCollection>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, scheme_id } = self;
             let scheme_id = scheme_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/rest/api/3/issuesecurityschemes/{}", client.baseurl, encode_path(&
                 scheme_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.delete(url).headers(header_map).build()?;
             let info = OperationInfo {
                 operation_id: "delete_security_scheme",
             };
@@ -7039,34 +6873,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -7128,9 +6934,7 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/rest/api/3/issuesecurityschemes/{schemeId}/level`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<()>, Error<types::ErrorCollection>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, scheme_id, body } = self;
             let scheme_id = scheme_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -7143,22 +6947,11 @@ pub mod builder {
                 "{}/rest/api/3/issuesecurityschemes/{}/level", client.baseurl,
                 encode_path(& scheme_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
                 .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .json(&body)
                 .headers(header_map)
                 .build()?;
@@ -7171,34 +6964,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -7274,9 +7039,7 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<()>, Error<types::ErrorCollection>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, scheme_id, level_id, body } = self;
             let scheme_id = scheme_id.map_err(Error::InvalidRequest)?;
             let level_id = level_id.map_err(Error::InvalidRequest)?;
@@ -7291,22 +7054,11 @@ pub mod builder {
                 encode_path(& scheme_id.to_string()), encode_path(& level_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
                 .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .json(&body)
                 .headers(header_map)
                 .build()?;
@@ -7319,34 +7071,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -7408,9 +7132,7 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorCollection>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self { client, scheme_id, level_id, replace_with } = self;
             let scheme_id = scheme_id.map_err(Error::InvalidRequest)?;
             let level_id = level_id.map_err(Error::InvalidRequest)?;
@@ -7420,14 +7142,7 @@ pub mod builder {
                 encode_path(& scheme_id.to_string()), encode_path(& level_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7444,41 +7159,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200..=299 => Ok(ResponseValue::stream(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -7554,9 +7234,7 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}/member`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<()>, Error<types::ErrorCollection>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, scheme_id, level_id, body } = self;
             let scheme_id = scheme_id.map_err(Error::InvalidRequest)?;
             let level_id = level_id.map_err(Error::InvalidRequest)?;
@@ -7571,22 +7249,11 @@ pub mod builder {
                 encode_path(& scheme_id.to_string()), encode_path(& level_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
                 .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .json(&body)
                 .headers(header_map)
                 .build()?;
@@ -7599,34 +7266,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -7687,9 +7326,7 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}/member/{memberId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<()>, Error<types::ErrorCollection>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, scheme_id, level_id, member_id } = self;
             let scheme_id = scheme_id.map_err(Error::InvalidRequest)?;
             let level_id = level_id.map_err(Error::InvalidRequest)?;
@@ -7699,24 +7336,9 @@ pub mod builder {
                 .baseurl, encode_path(& scheme_id.to_string()), encode_path(& level_id
                 .to_string()), encode_path(& member_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.delete(url).headers(header_map).build()?;
             let info = OperationInfo {
                 operation_id: "remove_member_from_security_level",
             };
@@ -7726,34 +7348,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                403u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -7797,14 +7391,7 @@ pub mod builder {
                 "{}/rest/api/3/project/{}/issuesecuritylevelscheme", client.baseurl,
                 encode_path(& project_key_or_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7883,14 +7470,7 @@ pub mod builder {
                 "{}/rest/api/3/project/{}/permissionscheme", client.baseurl,
                 encode_path(& project_key_or_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7993,14 +7573,7 @@ pub mod builder {
                 "{}/rest/api/3/project/{}/permissionscheme", client.baseurl,
                 encode_path(& project_key_or_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8065,14 +7638,7 @@ pub mod builder {
                 "{}/rest/api/3/project/{}/securitylevel", client.baseurl, encode_path(&
                 project_key_or_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8133,14 +7699,7 @@ pub mod builder {
                 "{}/rest/api/3/securitylevel/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8164,22 +7723,163 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::get_task`]
+
+[`Client::get_task`]: super::Client::get_task*/
+    #[derive(Debug, Clone)]
+    pub struct GetTask<'a> {
+        client: &'a super::Client,
+        task_id: Result<::std::string::String, String>,
+    }
+    impl<'a> GetTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                task_id: Err("task_id was not initialized".to_string()),
+            }
+        }
+        pub fn task_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.task_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for task_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/rest/api/3/task/{taskId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TaskProgressBeanObject>, Error<()>> {
+            let Self { client, task_id } = self;
+            let task_id = task_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/rest/api/3/task/{}", client.baseurl, encode_path(& task_id
+                .to_string()),
+            );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_task",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::cancel_task`]
+
+[`Client::cancel_task`]: super::Client::cancel_task*/
+    #[derive(Debug, Clone)]
+    pub struct CancelTask<'a> {
+        client: &'a super::Client,
+        task_id: Result<::std::string::String, String>,
+    }
+    impl<'a> CancelTask<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                task_id: Err("task_id was not initialized".to_string()),
+            }
+        }
+        pub fn task_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.task_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for task_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `POST` request to `/rest/api/3/task/{taskId}/cancel`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<::serde_json::Value>, Error<()>> {
+            let Self { client, task_id } = self;
+            let task_id = task_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/rest/api/3/task/{}/cancel", client.baseurl, encode_path(& task_id
+                .to_string()),
+            );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "cancel_task",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                202u16 => ResponseValue::from_response(response).await,
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
 }
+impl ClientHooks<::appsec_runtime::ClientContext> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut ::reqwest::Request,
+        info: &OperationInfo,
+    ) -> ::std::result::Result<(), Error<E>> {
+        let ctx = <Self as ClientInfo<::appsec_runtime::ClientContext>>::inner(self);
+        ::appsec_runtime::hooks::pre(ctx, &OPERATIONS, request, info)
+            .await
+            .map_err(Error::Custom)
+    }
+    async fn exec(
+        &self,
+        request: ::reqwest::Request,
+        info: &OperationInfo,
+    ) -> ::reqwest::Result<::reqwest::Response> {
+        let ctx = <Self as ClientInfo<::appsec_runtime::ClientContext>>::inner(self);
+        let client = <Self as ClientInfo<::appsec_runtime::ClientContext>>::client(self);
+        ::appsec_runtime::hooks::exec(client, ctx, &OPERATIONS, request, info).await
+    }
+}
 /// What the spec says about each operation, for the runtime's hooks.
-pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::OperationTable(
-    &[
+pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::OperationTable {
+    operations: &[
         ::appsec_runtime::OperationMeta {
             id: "add_security_level",
             spec_id: "addSecurityLevel",
             method: "PUT",
             path: "/rest/api/3/issuesecurityschemes/{schemeId}/level",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "add_security_level_members",
@@ -8187,8 +7887,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}/member",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "assign_permission_scheme",
@@ -8196,8 +7894,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/rest/api/3/project/{projectKeyOrId}/permissionscheme",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "associate_schemes_to_projects",
@@ -8205,8 +7901,13 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/rest/api/3/issuesecurityschemes/project",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
+        },
+        ::appsec_runtime::OperationMeta {
+            id: "cancel_task",
+            spec_id: "cancelTask",
+            method: "POST",
+            path: "/rest/api/3/task/{taskId}/cancel",
+            idempotent: true,
         },
         ::appsec_runtime::OperationMeta {
             id: "create_issue_security_scheme",
@@ -8214,8 +7915,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "POST",
             path: "/rest/api/3/issuesecurityschemes",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_security_scheme",
@@ -8223,8 +7922,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/rest/api/3/issuesecurityschemes/{schemeId}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_assigned_permission_scheme",
@@ -8232,8 +7929,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/rest/api/3/project/{projectKeyOrId}/permissionscheme",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_issue_security_level",
@@ -8241,8 +7936,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/rest/api/3/securitylevel/{id}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_issue_security_level_members",
@@ -8250,8 +7943,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/rest/api/3/issuesecurityschemes/{issueSecuritySchemeId}/members",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_issue_security_scheme",
@@ -8259,8 +7950,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/rest/api/3/issuesecurityschemes/{id}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_issue_security_schemes",
@@ -8268,8 +7957,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/rest/api/3/issuesecurityschemes",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_project_issue_security_scheme",
@@ -8277,8 +7964,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/rest/api/3/project/{projectKeyOrId}/issuesecuritylevelscheme",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_security_level_members",
@@ -8286,8 +7971,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/rest/api/3/issuesecurityschemes/level/member",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_security_levels",
@@ -8295,8 +7978,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/rest/api/3/issuesecurityschemes/level",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_security_levels_for_project",
@@ -8304,8 +7985,13 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/rest/api/3/project/{projectKeyOrId}/securitylevel",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
+        },
+        ::appsec_runtime::OperationMeta {
+            id: "get_task",
+            spec_id: "getTask",
+            method: "GET",
+            path: "/rest/api/3/task/{taskId}",
+            idempotent: true,
         },
         ::appsec_runtime::OperationMeta {
             id: "remove_level",
@@ -8313,8 +7999,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "remove_member_from_security_level",
@@ -8322,8 +8006,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}/member/{memberId}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "search_projects_using_security_schemes",
@@ -8331,8 +8013,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/rest/api/3/issuesecurityschemes/project",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "search_security_schemes",
@@ -8340,8 +8020,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/rest/api/3/issuesecurityschemes/search",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "set_default_levels",
@@ -8349,8 +8027,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/rest/api/3/issuesecurityschemes/level/default",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_issue_security_scheme",
@@ -8358,8 +8034,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/rest/api/3/issuesecurityschemes/{id}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_security_level",
@@ -8367,8 +8041,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
     ],
-);
+    error_format: ::appsec_runtime::ErrorFormat::JiraErrorCollection,
+};

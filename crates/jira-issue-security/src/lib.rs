@@ -7,5 +7,3 @@
 #[rustfmt::skip]
 mod generated;
 pub use generated::*;
-
-appsec_runtime::install_hooks!(Client, OPERATIONS);

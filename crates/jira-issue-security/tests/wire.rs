@@ -157,7 +157,7 @@ async fn get_level_by_id_decodes_and_ignores_unknown_fields() {
 }
 
 #[tokio::test]
-async fn error_collection_is_a_typed_error() {
+async fn an_error_status_arrives_as_the_response_with_its_body_and_format() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/rest/api/3/issuesecurityschemes"))
@@ -175,15 +175,16 @@ async fn error_collection_is_a_typed_error() {
         .send()
         .await
         .unwrap_err();
-    let Error::ErrorResponse(response) = err else {
-        panic!("expected a typed error, got {err:?}");
+    let Error::UnexpectedResponse(response) = err else {
+        panic!("expected the response itself, got {err:?}");
     };
     assert_eq!(response.status(), 400);
     assert_eq!(
-        response.error_messages,
-        ["A scheme with this name already exists."]
+        response.extensions().get::<appsec_runtime::ErrorFormat>(),
+        Some(&appsec_runtime::ErrorFormat::JiraErrorCollection)
     );
-    assert_eq!(response.errors["name"], "Name must be unique.");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["errors"]["name"], "Name must be unique.");
 }
 
 #[tokio::test]

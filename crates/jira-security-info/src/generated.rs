@@ -8,54 +8,10 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
-    ///`DeleteLinkedWorkspacesResponseItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct DeleteLinkedWorkspacesResponseItem {
-        #[serde(
-            rename = "errorTraceId",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub error_trace_id: ::std::option::Option<::std::string::String>,
-        pub message: ::std::string::String,
-    }
-    impl DeleteLinkedWorkspacesResponseItem {
-        pub fn builder() -> builder::DeleteLinkedWorkspacesResponseItem {
-            Default::default()
-        }
-    }
-    ///`DeleteVulnerabilitiesByPropertyResponseItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct DeleteVulnerabilitiesByPropertyResponseItem {
-        #[serde(
-            rename = "errorTraceId",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub error_trace_id: ::std::option::Option<::std::string::String>,
-        pub message: ::std::string::String,
-    }
-    impl DeleteVulnerabilitiesByPropertyResponseItem {
-        pub fn builder() -> builder::DeleteVulnerabilitiesByPropertyResponseItem {
-            Default::default()
-        }
-    }
-    ///`DeleteVulnerabilityByIdResponseItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct DeleteVulnerabilityByIdResponseItem {
-        #[serde(
-            rename = "errorTraceId",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub error_trace_id: ::std::option::Option<::std::string::String>,
-        pub message: ::std::string::String,
-    }
-    impl DeleteVulnerabilityByIdResponseItem {
-        pub fn builder() -> builder::DeleteVulnerabilityByIdResponseItem {
-            Default::default()
-        }
-    }
     ///`DeleteVulnerabilityByIdVulnerabilityId`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct DeleteVulnerabilityByIdVulnerabilityId(::std::string::String);
     impl ::std::ops::Deref for DeleteVulnerabilityByIdVulnerabilityId {
         type Target = ::std::string::String;
@@ -111,6 +67,7 @@ pub mod types {
     }
     ///One error message.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ErrorMessage {
         ///Optional trace identifier Jira engineers can use to track down the failure.
         #[serde(
@@ -126,24 +83,10 @@ pub mod types {
             Default::default()
         }
     }
-    ///`GetLinkedWorkspaceByIdResponseItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct GetLinkedWorkspaceByIdResponseItem {
-        #[serde(
-            rename = "errorTraceId",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub error_trace_id: ::std::option::Option<::std::string::String>,
-        pub message: ::std::string::String,
-    }
-    impl GetLinkedWorkspaceByIdResponseItem {
-        pub fn builder() -> builder::GetLinkedWorkspaceByIdResponseItem {
-            Default::default()
-        }
-    }
     ///`GetLinkedWorkspaceByIdWorkspaceId`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct GetLinkedWorkspaceByIdWorkspaceId(::std::string::String);
     impl ::std::ops::Deref for GetLinkedWorkspaceByIdWorkspaceId {
         type Target = ::std::string::String;
@@ -197,39 +140,10 @@ pub mod types {
                 })
         }
     }
-    ///`GetLinkedWorkspacesResponseItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct GetLinkedWorkspacesResponseItem {
-        #[serde(
-            rename = "errorTraceId",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub error_trace_id: ::std::option::Option<::std::string::String>,
-        pub message: ::std::string::String,
-    }
-    impl GetLinkedWorkspacesResponseItem {
-        pub fn builder() -> builder::GetLinkedWorkspacesResponseItem {
-            Default::default()
-        }
-    }
-    ///`GetVulnerabilityByIdResponseItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct GetVulnerabilityByIdResponseItem {
-        #[serde(
-            rename = "errorTraceId",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub error_trace_id: ::std::option::Option<::std::string::String>,
-        pub message: ::std::string::String,
-    }
-    impl GetVulnerabilityByIdResponseItem {
-        pub fn builder() -> builder::GetVulnerabilityByIdResponseItem {
-            Default::default()
-        }
-    }
     ///`GetVulnerabilityByIdVulnerabilityId`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct GetVulnerabilityByIdVulnerabilityId(::std::string::String);
     impl ::std::ops::Deref for GetVulnerabilityByIdVulnerabilityId {
         type Target = ::std::string::String;
@@ -285,6 +199,7 @@ pub mod types {
     }
     ///A public or private identifier for the vulnerability.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct Identifier {
         ///Display name of the identified vulnerability.
         #[serde(rename = "displayName")]
@@ -300,6 +215,7 @@ pub mod types {
     ///Display name of the identified vulnerability.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct IdentifierDisplayName(::std::string::String);
     impl ::std::ops::Deref for IdentifierDisplayName {
         type Target = ::std::string::String;
@@ -354,6 +270,7 @@ pub mod types {
     ///Link to the definition of the identified vulnerability.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct IdentifierUrl(::std::string::String);
     impl ::std::ops::Deref for IdentifierUrl {
         type Target = ::std::string::String;
@@ -408,6 +325,7 @@ pub mod types {
     ///Jira issue ID or key.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct IssueIdOrKeys(::std::string::String);
     impl ::std::ops::Deref for IssueIdOrKeys {
         type Target = ::std::string::String;
@@ -461,6 +379,7 @@ pub mod types {
     }
     ///Provider details used for auditing, logging and debugging. Not treated as private, so do not include personally identifiable information.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ProviderMetadata {
         ///Optional name of the tool or product that reported the vulnerabilities.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -474,6 +393,7 @@ pub mod types {
     ///`SecurityWorkspaceIDsItem`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct SecurityWorkspaceIDsItem(::std::string::String);
     impl ::std::ops::Deref for SecurityWorkspaceIDsItem {
         type Target = ::std::string::String;
@@ -537,6 +457,7 @@ pub mod types {
     }
     ///Linked security workspace IDs.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SecurityWorkspaceIds {
         ///IDs of security workspaces currently linked to this Jira site.
         #[serde(rename = "workspaceIds")]
@@ -549,6 +470,7 @@ pub mod types {
     }
     ///Stored details of the requested security workspace.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SecurityWorkspaceResponse {
         ///When the security workspace was last updated in Jira.
         #[serde(rename = "updatedAt")]
@@ -564,6 +486,7 @@ pub mod types {
     }
     ///Request body carrying the security workspace IDs to link.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SubmitSecurityWorkspacesRequest {
         ///Security workspace IDs to link with this Jira site. Each may use letters, digits and the characters `-_.~@:{}=`, optionally as several segments separated by `/`.
         #[serde(rename = "workspaceIds")]
@@ -576,6 +499,7 @@ pub mod types {
     }
     ///Request body for creating or updating vulnerabilities.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SubmitVulnerabilitiesRequest {
         ///Kind of traffic this submission represents: `NORMAL` for real-time user actions, `SCAN` for automated scans, `BACKFILL` for loading historical data. Defaults to `NORMAL`. `NORMAL` gets the highest priority but strictest rate limits, `SCAN` medium on both, `BACKFILL` the lowest priority and most relaxed limits.
         #[serde(
@@ -607,68 +531,20 @@ pub mod types {
         }
     }
     ///Kind of traffic this submission represents: `NORMAL` for real-time user actions, `SCAN` for automated scans, `BACKFILL` for loading historical data. Defaults to `NORMAL`. `NORMAL` gets the highest priority but strictest rate limits, `SCAN` medium on both, `BACKFILL` the lowest priority and most relaxed limits.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum SubmitVulnerabilitiesRequestOperationType {
-        #[serde(rename = "NORMAL")]
         Normal,
-        #[serde(rename = "SCAN")]
         Scan,
-        #[serde(rename = "BACKFILL")]
         Backfill,
-    }
-    impl ::std::fmt::Display for SubmitVulnerabilitiesRequestOperationType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Normal => f.write_str("NORMAL"),
-                Self::Scan => f.write_str("SCAN"),
-                Self::Backfill => f.write_str("BACKFILL"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for SubmitVulnerabilitiesRequestOperationType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "NORMAL" => Ok(Self::Normal),
-                "SCAN" => Ok(Self::Scan),
-                "BACKFILL" => Ok(Self::Backfill),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SubmitVulnerabilitiesRequestOperationType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for SubmitVulnerabilitiesRequestOperationType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`SubmitVulnerabilitiesRequestPropertiesValue`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct SubmitVulnerabilitiesRequestPropertiesValue(::std::string::String);
     impl ::std::ops::Deref for SubmitVulnerabilitiesRequestPropertiesValue {
         type Target = ::std::string::String;
@@ -724,6 +600,7 @@ pub mod types {
     }
     ///Outcome of an accepted vulnerability submission.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct SubmitVulnerabilitiesResponse {
         ///IDs of vulnerabilities accepted for storage. A vulnerability tied only to unknown project keys can be rejected; one skipped because of an out-of-order `updateSequenceNumber` still counts as accepted.
         #[serde(
@@ -757,24 +634,10 @@ pub mod types {
             Default::default()
         }
     }
-    ///`SubmitVulnerabilitiesResponseItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct SubmitVulnerabilitiesResponseItem {
-        #[serde(
-            rename = "errorTraceId",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub error_trace_id: ::std::option::Option<::std::string::String>,
-        pub message: ::std::string::String,
-    }
-    impl SubmitVulnerabilitiesResponseItem {
-        pub fn builder() -> builder::SubmitVulnerabilitiesResponseItem {
-            Default::default()
-        }
-    }
     ///`SubmitVulnerabilitiesResponseUnknownAssociationsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(tag = "associationType", content = "values")]
+    #[non_exhaustive]
     pub enum SubmitVulnerabilitiesResponseUnknownAssociationsItem {
         /**IssueIdOrKeysAssociation
 
@@ -788,23 +651,9 @@ Association that points at Jira issues by ID or key.*/
             Self::IssueIdOrKeys(value)
         }
     }
-    ///`SubmitWorkspacesResponseItem`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct SubmitWorkspacesResponseItem {
-        #[serde(
-            rename = "errorTraceId",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub error_trace_id: ::std::option::Option<::std::string::String>,
-        pub message: ::std::string::String,
-    }
-    impl SubmitWorkspacesResponseItem {
-        pub fn builder() -> builder::SubmitWorkspacesResponseItem {
-            Default::default()
-        }
-    }
     ///Optional supplementary details, displayed beneath the vulnerability's display name in the security view.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct VulnerabilityAdditionalInfo {
         ///Text of the supplementary details.
         pub content: VulnerabilityAdditionalInfoContent,
@@ -820,6 +669,7 @@ Association that points at Jira issues by ID or key.*/
     ///Text of the supplementary details.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct VulnerabilityAdditionalInfoContent(::std::string::String);
     impl ::std::ops::Deref for VulnerabilityAdditionalInfoContent {
         type Target = ::std::string::String;
@@ -876,6 +726,7 @@ Association that points at Jira issues by ID or key.*/
     ///Optional link to the supplementary details.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct VulnerabilityAdditionalInfoUrl(::std::string::String);
     impl ::std::ops::Deref for VulnerabilityAdditionalInfoUrl {
         type Target = ::std::string::String;
@@ -930,6 +781,7 @@ Association that points at Jira issues by ID or key.*/
     }
     ///One vulnerability as found in a particular workspace; at least one association is required.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct VulnerabilityDetails {
         ///Associations, such as Jira issues, to add alongside those already stored for the vulnerability.
         #[serde(
@@ -1008,6 +860,7 @@ Association that points at Jira issues by ID or key.*/
     ///`VulnerabilityDetailsAddAssociationsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(tag = "associationType", content = "values")]
+    #[non_exhaustive]
     pub enum VulnerabilityDetailsAddAssociationsItem {
         /**IssueIdOrKeysAssociation
 
@@ -1024,6 +877,7 @@ Association that points at Jira issues by ID or key.*/
     ///ID of the container in which the vulnerability was found, unique within the provider. Allowed characters are letters, digits and `-_.~@:{}=`, optionally in `/`-separated segments.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct VulnerabilityDetailsContainerId(::std::string::String);
     impl ::std::ops::Deref for VulnerabilityDetailsContainerId {
         type Target = ::std::string::String;
@@ -1093,6 +947,7 @@ Association that points at Jira issues by ID or key.*/
     ///Markdown body shown in Jira and copied into issues created from the vulnerability; HTML is not rendered.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct VulnerabilityDetailsDescription(::std::string::String);
     impl ::std::ops::Deref for VulnerabilityDetailsDescription {
         type Target = ::std::string::String;
@@ -1149,6 +1004,7 @@ Association that points at Jira issues by ID or key.*/
     ///Name of the vulnerability as displayed in the UI; the ID is shown when omitted.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct VulnerabilityDetailsDisplayName(::std::string::String);
     impl ::std::ops::Deref for VulnerabilityDetailsDisplayName {
         type Target = ::std::string::String;
@@ -1205,6 +1061,7 @@ Association that points at Jira issues by ID or key.*/
     ///Vulnerability identifier, unique within the provider.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct VulnerabilityDetailsId(::std::string::String);
     impl ::std::ops::Deref for VulnerabilityDetailsId {
         type Target = ::std::string::String;
@@ -1259,6 +1116,7 @@ Association that points at Jira issues by ID or key.*/
     ///`VulnerabilityDetailsRemoveAssociationsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(tag = "associationType", content = "values")]
+    #[non_exhaustive]
     pub enum VulnerabilityDetailsRemoveAssociationsItem {
         /**IssueIdOrKeysAssociation
 
@@ -1273,56 +1131,13 @@ Association that points at Jira issues by ID or key.*/
         }
     }
     ///Schema version of this vulnerability record, reserved for future format changes.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum VulnerabilityDetailsSchemaVersion {
-        #[serde(rename = "1.0")]
         X10,
-    }
-    impl ::std::fmt::Display for VulnerabilityDetailsSchemaVersion {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::X10 => f.write_str("1.0"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for VulnerabilityDetailsSchemaVersion {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "1.0" => Ok(Self::X10),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VulnerabilityDetailsSchemaVersion {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for VulnerabilityDetailsSchemaVersion {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     impl ::std::default::Default for VulnerabilityDetailsSchemaVersion {
         fn default() -> Self {
@@ -1330,71 +1145,21 @@ Association that points at Jira issues by ID or key.*/
         }
     }
     ///Category of the detected vulnerability.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum VulnerabilityDetailsType {
-        #[serde(rename = "sca")]
         Sca,
-        #[serde(rename = "sast")]
         Sast,
-        #[serde(rename = "dast")]
         Dast,
-        #[serde(rename = "unknown")]
         Unknown,
-    }
-    impl ::std::fmt::Display for VulnerabilityDetailsType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Sca => f.write_str("sca"),
-                Self::Sast => f.write_str("sast"),
-                Self::Dast => f.write_str("dast"),
-                Self::Unknown => f.write_str("unknown"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for VulnerabilityDetailsType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "sca" => Ok(Self::Sca),
-                "sast" => Ok(Self::Sast),
-                "dast" => Ok(Self::Dast),
-                "unknown" => Ok(Self::Unknown),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VulnerabilityDetailsType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VulnerabilityDetailsType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///Link to a summary of this vulnerability in the provider system, wherever is most relevant (such as the affected project).
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct VulnerabilityDetailsUrl(::std::string::String);
     impl ::std::ops::Deref for VulnerabilityDetailsUrl {
         type Target = ::std::string::String;
@@ -1448,6 +1213,7 @@ Association that points at Jira issues by ID or key.*/
     }
     ///Severity details for this vulnerability, displayed to users in Jira's security views.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct VulnerabilitySeverity {
         ///Severity level of the vulnerability.
         pub level: VulnerabilitySeverityLevel,
@@ -1458,332 +1224,32 @@ Association that points at Jira issues by ID or key.*/
         }
     }
     ///Severity level of the vulnerability.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum VulnerabilitySeverityLevel {
-        #[serde(rename = "critical")]
         Critical,
-        #[serde(rename = "high")]
         High,
-        #[serde(rename = "medium")]
         Medium,
-        #[serde(rename = "low")]
         Low,
-        #[serde(rename = "unknown")]
         Unknown,
-    }
-    impl ::std::fmt::Display for VulnerabilitySeverityLevel {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Critical => f.write_str("critical"),
-                Self::High => f.write_str("high"),
-                Self::Medium => f.write_str("medium"),
-                Self::Low => f.write_str("low"),
-                Self::Unknown => f.write_str("unknown"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for VulnerabilitySeverityLevel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "critical" => Ok(Self::Critical),
-                "high" => Ok(Self::High),
-                "medium" => Ok(Self::Medium),
-                "low" => Ok(Self::Low),
-                "unknown" => Ok(Self::Unknown),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VulnerabilitySeverityLevel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VulnerabilitySeverityLevel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///Current state of the vulnerability.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum VulnerabilityStatus {
-        #[serde(rename = "open")]
         Open,
-        #[serde(rename = "closed")]
         Closed,
-        #[serde(rename = "ignored")]
         Ignored,
-        #[serde(rename = "unknown")]
         Unknown,
-    }
-    impl ::std::fmt::Display for VulnerabilityStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Open => f.write_str("open"),
-                Self::Closed => f.write_str("closed"),
-                Self::Ignored => f.write_str("ignored"),
-                Self::Unknown => f.write_str("unknown"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for VulnerabilityStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "open" => Ok(Self::Open),
-                "closed" => Ok(Self::Closed),
-                "ignored" => Ok(Self::Ignored),
-                "unknown" => Ok(Self::Unknown),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for VulnerabilityStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for VulnerabilityStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     /// Types for composing complex structures.
     pub mod builder {
-        #[derive(Clone, Debug)]
-        pub struct DeleteLinkedWorkspacesResponseItem {
-            error_trace_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            message: ::std::result::Result<::std::string::String, ::std::string::String>,
-        }
-        impl ::std::default::Default for DeleteLinkedWorkspacesResponseItem {
-            fn default() -> Self {
-                Self {
-                    error_trace_id: Ok(Default::default()),
-                    message: Err("no value supplied for message".to_string()),
-                }
-            }
-        }
-        impl DeleteLinkedWorkspacesResponseItem {
-            pub fn error_trace_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.error_trace_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for error_trace_id: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn message<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.message = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<DeleteLinkedWorkspacesResponseItem>
-        for super::DeleteLinkedWorkspacesResponseItem {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: DeleteLinkedWorkspacesResponseItem,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    error_trace_id: value.error_trace_id?,
-                    message: value.message?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::DeleteLinkedWorkspacesResponseItem>
-        for DeleteLinkedWorkspacesResponseItem {
-            fn from(value: super::DeleteLinkedWorkspacesResponseItem) -> Self {
-                Self {
-                    error_trace_id: Ok(value.error_trace_id),
-                    message: Ok(value.message),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct DeleteVulnerabilitiesByPropertyResponseItem {
-            error_trace_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            message: ::std::result::Result<::std::string::String, ::std::string::String>,
-        }
-        impl ::std::default::Default for DeleteVulnerabilitiesByPropertyResponseItem {
-            fn default() -> Self {
-                Self {
-                    error_trace_id: Ok(Default::default()),
-                    message: Err("no value supplied for message".to_string()),
-                }
-            }
-        }
-        impl DeleteVulnerabilitiesByPropertyResponseItem {
-            pub fn error_trace_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.error_trace_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for error_trace_id: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn message<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.message = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<DeleteVulnerabilitiesByPropertyResponseItem>
-        for super::DeleteVulnerabilitiesByPropertyResponseItem {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: DeleteVulnerabilitiesByPropertyResponseItem,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    error_trace_id: value.error_trace_id?,
-                    message: value.message?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::DeleteVulnerabilitiesByPropertyResponseItem>
-        for DeleteVulnerabilitiesByPropertyResponseItem {
-            fn from(value: super::DeleteVulnerabilitiesByPropertyResponseItem) -> Self {
-                Self {
-                    error_trace_id: Ok(value.error_trace_id),
-                    message: Ok(value.message),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct DeleteVulnerabilityByIdResponseItem {
-            error_trace_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            message: ::std::result::Result<::std::string::String, ::std::string::String>,
-        }
-        impl ::std::default::Default for DeleteVulnerabilityByIdResponseItem {
-            fn default() -> Self {
-                Self {
-                    error_trace_id: Ok(Default::default()),
-                    message: Err("no value supplied for message".to_string()),
-                }
-            }
-        }
-        impl DeleteVulnerabilityByIdResponseItem {
-            pub fn error_trace_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.error_trace_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for error_trace_id: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn message<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.message = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<DeleteVulnerabilityByIdResponseItem>
-        for super::DeleteVulnerabilityByIdResponseItem {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: DeleteVulnerabilityByIdResponseItem,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    error_trace_id: value.error_trace_id?,
-                    message: value.message?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::DeleteVulnerabilityByIdResponseItem>
-        for DeleteVulnerabilityByIdResponseItem {
-            fn from(value: super::DeleteVulnerabilityByIdResponseItem) -> Self {
-                Self {
-                    error_trace_id: Ok(value.error_trace_id),
-                    message: Ok(value.message),
-                }
-            }
-        }
         #[derive(Clone, Debug)]
         pub struct ErrorMessage {
             error_trace_id: ::std::result::Result<
@@ -1841,201 +1307,6 @@ Association that points at Jira issues by ID or key.*/
         }
         impl ::std::convert::From<super::ErrorMessage> for ErrorMessage {
             fn from(value: super::ErrorMessage) -> Self {
-                Self {
-                    error_trace_id: Ok(value.error_trace_id),
-                    message: Ok(value.message),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct GetLinkedWorkspaceByIdResponseItem {
-            error_trace_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            message: ::std::result::Result<::std::string::String, ::std::string::String>,
-        }
-        impl ::std::default::Default for GetLinkedWorkspaceByIdResponseItem {
-            fn default() -> Self {
-                Self {
-                    error_trace_id: Ok(Default::default()),
-                    message: Err("no value supplied for message".to_string()),
-                }
-            }
-        }
-        impl GetLinkedWorkspaceByIdResponseItem {
-            pub fn error_trace_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.error_trace_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for error_trace_id: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn message<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.message = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<GetLinkedWorkspaceByIdResponseItem>
-        for super::GetLinkedWorkspaceByIdResponseItem {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: GetLinkedWorkspaceByIdResponseItem,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    error_trace_id: value.error_trace_id?,
-                    message: value.message?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::GetLinkedWorkspaceByIdResponseItem>
-        for GetLinkedWorkspaceByIdResponseItem {
-            fn from(value: super::GetLinkedWorkspaceByIdResponseItem) -> Self {
-                Self {
-                    error_trace_id: Ok(value.error_trace_id),
-                    message: Ok(value.message),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct GetLinkedWorkspacesResponseItem {
-            error_trace_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            message: ::std::result::Result<::std::string::String, ::std::string::String>,
-        }
-        impl ::std::default::Default for GetLinkedWorkspacesResponseItem {
-            fn default() -> Self {
-                Self {
-                    error_trace_id: Ok(Default::default()),
-                    message: Err("no value supplied for message".to_string()),
-                }
-            }
-        }
-        impl GetLinkedWorkspacesResponseItem {
-            pub fn error_trace_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.error_trace_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for error_trace_id: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn message<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.message = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<GetLinkedWorkspacesResponseItem>
-        for super::GetLinkedWorkspacesResponseItem {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: GetLinkedWorkspacesResponseItem,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    error_trace_id: value.error_trace_id?,
-                    message: value.message?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::GetLinkedWorkspacesResponseItem>
-        for GetLinkedWorkspacesResponseItem {
-            fn from(value: super::GetLinkedWorkspacesResponseItem) -> Self {
-                Self {
-                    error_trace_id: Ok(value.error_trace_id),
-                    message: Ok(value.message),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct GetVulnerabilityByIdResponseItem {
-            error_trace_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            message: ::std::result::Result<::std::string::String, ::std::string::String>,
-        }
-        impl ::std::default::Default for GetVulnerabilityByIdResponseItem {
-            fn default() -> Self {
-                Self {
-                    error_trace_id: Ok(Default::default()),
-                    message: Err("no value supplied for message".to_string()),
-                }
-            }
-        }
-        impl GetVulnerabilityByIdResponseItem {
-            pub fn error_trace_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.error_trace_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for error_trace_id: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn message<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.message = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<GetVulnerabilityByIdResponseItem>
-        for super::GetVulnerabilityByIdResponseItem {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: GetVulnerabilityByIdResponseItem,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    error_trace_id: value.error_trace_id?,
-                    message: value.message?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::GetVulnerabilityByIdResponseItem>
-        for GetVulnerabilityByIdResponseItem {
-            fn from(value: super::GetVulnerabilityByIdResponseItem) -> Self {
                 Self {
                     error_trace_id: Ok(value.error_trace_id),
                     message: Ok(value.message),
@@ -2533,136 +1804,6 @@ Association that points at Jira issues by ID or key.*/
                     accepted_vulnerabilities: Ok(value.accepted_vulnerabilities),
                     failed_vulnerabilities: Ok(value.failed_vulnerabilities),
                     unknown_associations: Ok(value.unknown_associations),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct SubmitVulnerabilitiesResponseItem {
-            error_trace_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            message: ::std::result::Result<::std::string::String, ::std::string::String>,
-        }
-        impl ::std::default::Default for SubmitVulnerabilitiesResponseItem {
-            fn default() -> Self {
-                Self {
-                    error_trace_id: Ok(Default::default()),
-                    message: Err("no value supplied for message".to_string()),
-                }
-            }
-        }
-        impl SubmitVulnerabilitiesResponseItem {
-            pub fn error_trace_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.error_trace_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for error_trace_id: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn message<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.message = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<SubmitVulnerabilitiesResponseItem>
-        for super::SubmitVulnerabilitiesResponseItem {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: SubmitVulnerabilitiesResponseItem,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    error_trace_id: value.error_trace_id?,
-                    message: value.message?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::SubmitVulnerabilitiesResponseItem>
-        for SubmitVulnerabilitiesResponseItem {
-            fn from(value: super::SubmitVulnerabilitiesResponseItem) -> Self {
-                Self {
-                    error_trace_id: Ok(value.error_trace_id),
-                    message: Ok(value.message),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct SubmitWorkspacesResponseItem {
-            error_trace_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            message: ::std::result::Result<::std::string::String, ::std::string::String>,
-        }
-        impl ::std::default::Default for SubmitWorkspacesResponseItem {
-            fn default() -> Self {
-                Self {
-                    error_trace_id: Ok(Default::default()),
-                    message: Err("no value supplied for message".to_string()),
-                }
-            }
-        }
-        impl SubmitWorkspacesResponseItem {
-            pub fn error_trace_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.error_trace_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for error_trace_id: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn message<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.message = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<SubmitWorkspacesResponseItem>
-        for super::SubmitWorkspacesResponseItem {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: SubmitWorkspacesResponseItem,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    error_trace_id: value.error_trace_id?,
-                    message: value.message?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::SubmitWorkspacesResponseItem>
-        for SubmitWorkspacesResponseItem {
-            fn from(value: super::SubmitWorkspacesResponseItem) -> Self {
-                Self {
-                    error_trace_id: Ok(value.error_trace_id),
-                    message: Ok(value.message),
                 }
             }
         }
@@ -3207,6 +2348,299 @@ Association that points at Jira issues by ID or key.*/
             }
         }
     }
+    impl SubmitVulnerabilitiesRequestOperationType {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Normal => "NORMAL",
+                Self::Scan => "SCAN",
+                Self::Backfill => "BACKFILL",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for SubmitVulnerabilitiesRequestOperationType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for SubmitVulnerabilitiesRequestOperationType {
+        fn from(value: &str) -> Self {
+            match value {
+                "NORMAL" => Self::Normal,
+                "SCAN" => Self::Scan,
+                "BACKFILL" => Self::Backfill,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for SubmitVulnerabilitiesRequestOperationType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "NORMAL" => Self::Normal,
+                "SCAN" => Self::Scan,
+                "BACKFILL" => Self::Backfill,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SubmitVulnerabilitiesRequestOperationType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for SubmitVulnerabilitiesRequestOperationType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SubmitVulnerabilitiesRequestOperationType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl VulnerabilityDetailsSchemaVersion {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::X10 => "1.0",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for VulnerabilityDetailsSchemaVersion {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for VulnerabilityDetailsSchemaVersion {
+        fn from(value: &str) -> Self {
+            match value {
+                "1.0" => Self::X10,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for VulnerabilityDetailsSchemaVersion {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "1.0" => Self::X10,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for VulnerabilityDetailsSchemaVersion {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for VulnerabilityDetailsSchemaVersion {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for VulnerabilityDetailsSchemaVersion {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl VulnerabilityDetailsType {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Sca => "sca",
+                Self::Sast => "sast",
+                Self::Dast => "dast",
+                Self::Unknown => "unknown",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for VulnerabilityDetailsType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for VulnerabilityDetailsType {
+        fn from(value: &str) -> Self {
+            match value {
+                "sca" => Self::Sca,
+                "sast" => Self::Sast,
+                "dast" => Self::Dast,
+                "unknown" => Self::Unknown,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for VulnerabilityDetailsType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "sca" => Self::Sca,
+                "sast" => Self::Sast,
+                "dast" => Self::Dast,
+                "unknown" => Self::Unknown,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for VulnerabilityDetailsType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for VulnerabilityDetailsType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for VulnerabilityDetailsType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl VulnerabilitySeverityLevel {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Critical => "critical",
+                Self::High => "high",
+                Self::Medium => "medium",
+                Self::Low => "low",
+                Self::Unknown => "unknown",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for VulnerabilitySeverityLevel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for VulnerabilitySeverityLevel {
+        fn from(value: &str) -> Self {
+            match value {
+                "critical" => Self::Critical,
+                "high" => Self::High,
+                "medium" => Self::Medium,
+                "low" => Self::Low,
+                "unknown" => Self::Unknown,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for VulnerabilitySeverityLevel {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "critical" => Self::Critical,
+                "high" => Self::High,
+                "medium" => Self::Medium,
+                "low" => Self::Low,
+                "unknown" => Self::Unknown,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for VulnerabilitySeverityLevel {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for VulnerabilitySeverityLevel {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for VulnerabilitySeverityLevel {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl VulnerabilityStatus {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Open => "open",
+                Self::Closed => "closed",
+                Self::Ignored => "ignored",
+                Self::Unknown => "unknown",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for VulnerabilityStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for VulnerabilityStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "open" => Self::Open,
+                "closed" => Self::Closed,
+                "ignored" => Self::Ignored,
+                "unknown" => Self::Unknown,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for VulnerabilityStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "open" => Self::Open,
+                "closed" => Self::Closed,
+                "ignored" => Self::Ignored,
+                "unknown" => Self::Unknown,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for VulnerabilityStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for VulnerabilityStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for VulnerabilityStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
 }
 #[derive(Clone, Debug)]
 /**Client for Jira Software Security Information
@@ -3465,10 +2899,7 @@ pub mod builder {
         ///Sends a `POST` request to `/rest/security/1.0/bulk`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::SubmitVulnerabilitiesResponse>,
-            Error<::std::vec::Vec<types::SubmitVulnerabilitiesResponseItem>>,
-        > {
+        ) -> Result<ResponseValue<types::SubmitVulnerabilitiesResponse>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -3477,14 +2908,7 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/rest/security/1.0/bulk", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3505,20 +2929,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 202u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -3556,31 +2966,15 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/rest/security/1.0/bulkByProperties`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<()>,
-            Error<::std::vec::Vec<types::DeleteVulnerabilitiesByPropertyResponseItem>>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, properties } = self;
             let properties = properties.map_err(Error::InvalidRequest)?;
             let url = format!("{}/rest/security/1.0/bulkByProperties", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
                 .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .query(&progenitor_client::QueryParam::new("properties", &properties))
                 .headers(header_map)
                 .build()?;
@@ -3593,20 +2987,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 202u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -3625,20 +3005,10 @@ pub mod builder {
         ///Sends a `GET` request to `/rest/security/1.0/linkedWorkspaces`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::SecurityWorkspaceIds>,
-            Error<::std::vec::Vec<types::GetLinkedWorkspacesResponseItem>>,
-        > {
+        ) -> Result<ResponseValue<types::SecurityWorkspaceIds>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/rest/security/1.0/linkedWorkspaces", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3658,20 +3028,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -3719,12 +3075,7 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/rest/security/1.0/linkedWorkspaces/bulk`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<()>,
-            Error<::std::vec::Vec<types::SubmitWorkspacesResponseItem>>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -3735,22 +3086,11 @@ pub mod builder {
             let url = format!(
                 "{}/rest/security/1.0/linkedWorkspaces/bulk", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
                 .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .json(&body)
                 .headers(header_map)
                 .build()?;
@@ -3763,20 +3103,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 202u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -3809,38 +3135,20 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/rest/security/1.0/linkedWorkspaces/bulk`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<()>,
-            Error<::std::vec::Vec<types::DeleteLinkedWorkspacesResponseItem>>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, workspace_ids } = self;
             let workspace_ids = workspace_ids.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/rest/security/1.0/linkedWorkspaces/bulk", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("workspaceIds", &workspace_ids),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.delete(url).headers(header_map).build()?;
+            ::appsec_runtime::query::append_comma_separated(
+                request.url_mut(),
+                "workspaceIds",
+                &workspace_ids,
+            );
             let info = OperationInfo {
                 operation_id: "delete_linked_workspaces",
             };
@@ -3850,20 +3158,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 202u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -3898,24 +3192,14 @@ pub mod builder {
         ///Sends a `GET` request to `/rest/security/1.0/linkedWorkspaces/{workspaceId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::SecurityWorkspaceResponse>,
-            Error<::std::vec::Vec<types::GetLinkedWorkspaceByIdResponseItem>>,
-        > {
+        ) -> Result<ResponseValue<types::SecurityWorkspaceResponse>, Error<()>> {
             let Self { client, workspace_id } = self;
             let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/rest/security/1.0/linkedWorkspaces/{}", client.baseurl, encode_path(&
                 workspace_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3935,20 +3219,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -3983,24 +3253,14 @@ pub mod builder {
         ///Sends a `GET` request to `/rest/security/1.0/vulnerability/{vulnerabilityId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::VulnerabilityDetails>,
-            Error<::std::vec::Vec<types::GetVulnerabilityByIdResponseItem>>,
-        > {
+        ) -> Result<ResponseValue<types::VulnerabilityDetails>, Error<()>> {
             let Self { client, vulnerability_id } = self;
             let vulnerability_id = vulnerability_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/rest/security/1.0/vulnerability/{}", client.baseurl, encode_path(&
                 vulnerability_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -4020,20 +3280,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -4066,36 +3312,16 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/rest/security/1.0/vulnerability/{vulnerabilityId}`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<()>,
-            Error<::std::vec::Vec<types::DeleteVulnerabilityByIdResponseItem>>,
-        > {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, vulnerability_id } = self;
             let vulnerability_id = vulnerability_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/rest/security/1.0/vulnerability/{}", client.baseurl, encode_path(&
                 vulnerability_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.delete(url).headers(header_map).build()?;
             let info = OperationInfo {
                 operation_id: "delete_vulnerability_by_id",
             };
@@ -4105,20 +3331,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 202u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -4128,17 +3340,36 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+impl ClientHooks<::appsec_runtime::ClientContext> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut ::reqwest::Request,
+        info: &OperationInfo,
+    ) -> ::std::result::Result<(), Error<E>> {
+        let ctx = <Self as ClientInfo<::appsec_runtime::ClientContext>>::inner(self);
+        ::appsec_runtime::hooks::pre(ctx, &OPERATIONS, request, info)
+            .await
+            .map_err(Error::Custom)
+    }
+    async fn exec(
+        &self,
+        request: ::reqwest::Request,
+        info: &OperationInfo,
+    ) -> ::reqwest::Result<::reqwest::Response> {
+        let ctx = <Self as ClientInfo<::appsec_runtime::ClientContext>>::inner(self);
+        let client = <Self as ClientInfo<::appsec_runtime::ClientContext>>::client(self);
+        ::appsec_runtime::hooks::exec(client, ctx, &OPERATIONS, request, info).await
+    }
+}
 /// What the spec says about each operation, for the runtime's hooks.
-pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::OperationTable(
-    &[
+pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::OperationTable {
+    operations: &[
         ::appsec_runtime::OperationMeta {
             id: "delete_linked_workspaces",
             spec_id: "deleteLinkedWorkspaces",
             method: "DELETE",
             path: "/rest/security/1.0/linkedWorkspaces/bulk",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &["workspaceIds"],
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_vulnerabilities_by_property",
@@ -4146,8 +3377,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/rest/security/1.0/bulkByProperties",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_vulnerability_by_id",
@@ -4155,8 +3384,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/rest/security/1.0/vulnerability/{vulnerabilityId}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_linked_workspace_by_id",
@@ -4164,8 +3391,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/rest/security/1.0/linkedWorkspaces/{workspaceId}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_linked_workspaces",
@@ -4173,8 +3398,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/rest/security/1.0/linkedWorkspaces",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_vulnerability_by_id",
@@ -4182,8 +3405,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/rest/security/1.0/vulnerability/{vulnerabilityId}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "submit_vulnerabilities",
@@ -4191,8 +3412,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "POST",
             path: "/rest/security/1.0/bulk",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "submit_workspaces",
@@ -4200,8 +3419,7 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "POST",
             path: "/rest/security/1.0/linkedWorkspaces/bulk",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
     ],
-);
+    error_format: ::appsec_runtime::ErrorFormat::SecurityInfoMessages,
+};

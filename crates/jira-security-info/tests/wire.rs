@@ -171,7 +171,7 @@ async fn delete_vulnerability_accepts_202() {
 }
 
 #[tokio::test]
-async fn error_messages_are_a_typed_error() {
+async fn an_error_status_arrives_as_the_response_with_its_format() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/rest/security/1.0/bulk"))
@@ -188,13 +188,14 @@ async fn error_messages_are_a_typed_error() {
         .send()
         .await
         .unwrap_err();
-    let Error::ErrorResponse(response) = err else {
-        panic!("expected a typed error, got {err:?}");
+    let Error::UnexpectedResponse(response) = err else {
+        panic!("expected the response itself, got {err:?}");
     };
     assert_eq!(response.status(), 400);
     assert_eq!(
-        response[0].message,
-        "vulnerabilities: size must be between 1 and 1000"
+        response.extensions().get::<appsec_runtime::ErrorFormat>(),
+        Some(&appsec_runtime::ErrorFormat::SecurityInfoMessages)
     );
-    assert_eq!(response[0].error_trace_id.as_deref(), Some("t-1"));
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body[0]["errorTraceId"], "t-1");
 }

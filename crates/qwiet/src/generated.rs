@@ -10,6 +10,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 pub mod types {
     ///How many compounds and standalone apps fall into each scan-analysis status bucket. Each bucket maps directly to a `ScanAnalysisStatus` value from the non-aggregate streamlined endpoint.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct AnalysisStatusCounts {
         ///Compounds whose most recent scan has not yet completed for this capability.
         pub incomplete: i64,
@@ -27,6 +28,7 @@ pub mod types {
     }
     ///Record of an analysis failure reported by the client.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct AnalyzeFailure {
         ///Functionality impacted by this failure.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -74,165 +76,40 @@ pub mod types {
         }
     }
     ///Functionality impacted by this failure.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum AnalyzeFailureAffects {
-        #[serde(rename = "all")]
         All,
-        #[serde(rename = "sast")]
         Sast,
-        #[serde(rename = "sca")]
         Sca,
-    }
-    impl ::std::fmt::Display for AnalyzeFailureAffects {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::All => f.write_str("all"),
-                Self::Sast => f.write_str("sast"),
-                Self::Sca => f.write_str("sca"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for AnalyzeFailureAffects {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "all" => Ok(Self::All),
-                "sast" => Ok(Self::Sast),
-                "sca" => Ok(Self::Sca),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AnalyzeFailureAffects {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AnalyzeFailureAffects {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///Category of the failure.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum AnalyzeFailureCategory {
-        #[serde(rename = "config_load")]
         ConfigLoad,
-        #[serde(rename = "language_detection")]
         LanguageDetection,
-        #[serde(rename = "language_exclusion")]
         LanguageExclusion,
-        #[serde(rename = "compound_guess")]
         CompoundGuess,
-        #[serde(rename = "input_validation")]
         InputValidation,
-        #[serde(rename = "auth_validation")]
         AuthValidation,
-        #[serde(rename = "remediation_config")]
         RemediationConfig,
-        #[serde(rename = "project_creation")]
         ProjectCreation,
-        #[serde(rename = "subscription_limit")]
         SubscriptionLimit,
-        #[serde(rename = "cpg_generation")]
         CpgGeneration,
-        #[serde(rename = "resource_download")]
         ResourceDownload,
-        #[serde(rename = "sca_analysis")]
         ScaAnalysis,
-        #[serde(rename = "unknown")]
         Unknown,
-    }
-    impl ::std::fmt::Display for AnalyzeFailureCategory {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::ConfigLoad => f.write_str("config_load"),
-                Self::LanguageDetection => f.write_str("language_detection"),
-                Self::LanguageExclusion => f.write_str("language_exclusion"),
-                Self::CompoundGuess => f.write_str("compound_guess"),
-                Self::InputValidation => f.write_str("input_validation"),
-                Self::AuthValidation => f.write_str("auth_validation"),
-                Self::RemediationConfig => f.write_str("remediation_config"),
-                Self::ProjectCreation => f.write_str("project_creation"),
-                Self::SubscriptionLimit => f.write_str("subscription_limit"),
-                Self::CpgGeneration => f.write_str("cpg_generation"),
-                Self::ResourceDownload => f.write_str("resource_download"),
-                Self::ScaAnalysis => f.write_str("sca_analysis"),
-                Self::Unknown => f.write_str("unknown"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for AnalyzeFailureCategory {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "config_load" => Ok(Self::ConfigLoad),
-                "language_detection" => Ok(Self::LanguageDetection),
-                "language_exclusion" => Ok(Self::LanguageExclusion),
-                "compound_guess" => Ok(Self::CompoundGuess),
-                "input_validation" => Ok(Self::InputValidation),
-                "auth_validation" => Ok(Self::AuthValidation),
-                "remediation_config" => Ok(Self::RemediationConfig),
-                "project_creation" => Ok(Self::ProjectCreation),
-                "subscription_limit" => Ok(Self::SubscriptionLimit),
-                "cpg_generation" => Ok(Self::CpgGeneration),
-                "resource_download" => Ok(Self::ResourceDownload),
-                "sca_analysis" => Ok(Self::ScaAnalysis),
-                "unknown" => Ok(Self::Unknown),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AnalyzeFailureCategory {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AnalyzeFailureCategory {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`App`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct App {
         ///Mean duration, in milliseconds, of this project's successful scans. Omitted until at least one scan has succeeded.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -275,6 +152,7 @@ pub mod types {
     }
     ///Analysis settings at the app level.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct AppAnalysisConfiguration {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cpg2sp: ::std::option::Option<AppAnalysisConfigurationCpg2sp>,
@@ -288,6 +166,7 @@ pub mod types {
     }
     ///`AppAnalysisConfigurationCpg2sp`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct AppAnalysisConfigurationCpg2sp {
         #[serde(
             rename = "max-steps",
@@ -303,6 +182,7 @@ pub mod types {
     ///`AppProvisionRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct AppProvisionRequest(pub ::std::vec::Vec<AppSpec>);
     impl ::std::ops::Deref for AppProvisionRequest {
         type Target = ::std::vec::Vec<AppSpec>;
@@ -322,6 +202,7 @@ pub mod types {
     }
     ///Outcome of provisioning apps in bulk.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct AppProvisionResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub apps: ::std::vec::Vec<AppSpec>,
@@ -339,6 +220,7 @@ pub mod types {
     }
     ///`AppScanCheckFindingsSummary`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct AppScanCheckFindingsSummary {
         #[serde(
             default,
@@ -362,6 +244,7 @@ pub mod types {
     }
     ///`AppScanCheckFindingsSummaryFindingsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct AppScanCheckFindingsSummaryFindingsItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<u64>,
@@ -383,6 +266,7 @@ pub mod types {
     }
     ///`AppScanCheckResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct AppScanCheckResponse {
         pub rules: ::std::collections::HashMap<
             ::std::string::String,
@@ -402,6 +286,7 @@ pub mod types {
     ///`AppScanCheckScan`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum AppScanCheckScan {
         Variant0 {
             ///Branch to take the scan from. The target scan is the latest in the branch. The source scan is the previous scan when both use the same branch, otherwise the latest scan in its branch.
@@ -416,6 +301,7 @@ pub mod types {
     }
     ///`AppScanCheckScanInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct AppScanCheckScanInfo {
         pub id: ::std::num::NonZeroU64,
     }
@@ -426,6 +312,7 @@ pub mod types {
     }
     ///Details required to provision an app.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct AppSpec {
         ///Name of the app's main branch.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -447,6 +334,7 @@ pub mod types {
     ///App ID.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct AppSpecId(::std::string::String);
     impl ::std::ops::Deref for AppSpecId {
         type Target = ::std::string::String;
@@ -507,62 +395,18 @@ pub mod types {
         }
     }
     ///`Assignment`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum Assignment {
-        #[serde(rename = "unassigned")]
         Unassigned,
-        #[serde(rename = "assigned")]
         Assigned,
-    }
-    impl ::std::fmt::Display for Assignment {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Unassigned => f.write_str("unassigned"),
-                Self::Assigned => f.write_str("assigned"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for Assignment {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "unassigned" => Ok(Self::Unassigned),
-                "assigned" => Ok(Self::Assigned),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for Assignment {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for Assignment {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///Settings for a webhook that authenticates with a token.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct AuthenticatedWebHookTokenConfiguration {
         #[serde(
             rename = "renewalMetadata",
@@ -585,6 +429,7 @@ pub mod types {
     }
     ///AutoFix settings of an organization.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct AutoFixConfig {
         ///True to have AutoFix run automatically.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -618,6 +463,7 @@ pub mod types {
     }
     ///`AzureAssociationSuccessResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct AzureAssociationSuccessResponse {
         ///Azure organization name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -636,6 +482,7 @@ pub mod types {
     }
     ///`AzureBoardAssociationRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct AzureBoardAssociationRequest {
         ///Azure DevOps organization name.
         pub azure_org_name: ::std::string::String,
@@ -652,6 +499,7 @@ pub mod types {
     }
     ///`AzureFindingResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct AzureFindingResponse {
         ///Azure organization name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -673,6 +521,7 @@ pub mod types {
     }
     ///`AzureGenericOkResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct AzureGenericOkResponse {
         pub ok: bool,
     }
@@ -683,6 +532,7 @@ pub mod types {
     }
     ///`AzureOrgProjectAssociationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct AzureOrgProjectAssociationResponse {
         pub ok: bool,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -695,6 +545,7 @@ pub mod types {
     }
     ///`AzureOrgSuccessResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct AzureOrgSuccessResponse {
         ///Status indicator: ok or error.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -709,6 +560,7 @@ pub mod types {
     }
     ///`AzureOrgSuccessResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct AzureOrgSuccessResponseResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub accounts: ::std::vec::Vec<AzureOrgSuccessResponseResponseAccountsItem>,
@@ -720,6 +572,7 @@ pub mod types {
     }
     ///`AzureOrgSuccessResponseResponseAccountsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct AzureOrgSuccessResponseResponseAccountsItem {
         ///Azure account name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -732,6 +585,7 @@ pub mod types {
     }
     ///`AzureProjectSuccessResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct AzureProjectSuccessResponse {
         ///Status indicator: ok or error.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -746,6 +600,7 @@ pub mod types {
     }
     ///`AzureProjectSuccessResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct AzureProjectSuccessResponseResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub projects: ::std::vec::Vec<AzureProjectSuccessResponseResponseProjectsItem>,
@@ -757,6 +612,7 @@ pub mod types {
     }
     ///`AzureProjectSuccessResponseResponseProjectsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct AzureProjectSuccessResponseResponseProjectsItem {
         ///Azure project name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -769,6 +625,7 @@ pub mod types {
     }
     ///`BulkResetSamlUserAccessTokensResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct BulkResetSamlUserAccessTokensResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -781,6 +638,7 @@ pub mod types {
     }
     ///`ChangeOrgOwnerRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ChangeOrgOwnerRequest {
         ///ID of the user who becomes the new organization owner.
         pub new_owner: ::uuid::Uuid,
@@ -792,6 +650,7 @@ pub mod types {
     }
     ///`CheckScansBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CheckScansBody {
         pub meta: CheckScansBodyMeta,
         ///Rules to evaluate; each must have a unique ID.
@@ -809,6 +668,7 @@ pub mod types {
     }
     ///`CheckScansBodyMeta`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CheckScansBodyMeta {
         pub kind: CheckScansBodyMetaKind,
         ///Upper bound on findings returned per rule; a rule may override it through its own `num_findings`.
@@ -827,59 +687,14 @@ pub mod types {
         }
     }
     ///`CheckScansBodyMetaKind`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum CheckScansBodyMetaKind {
-        #[serde(rename = "single")]
         Single,
-        #[serde(rename = "diff")]
         Diff,
-    }
-    impl ::std::fmt::Display for CheckScansBodyMetaKind {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Single => f.write_str("single"),
-                Self::Diff => f.write_str("diff"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for CheckScansBodyMetaKind {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "single" => Ok(Self::Single),
-                "diff" => Ok(Self::Diff),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for CheckScansBodyMetaKind {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for CheckScansBodyMetaKind {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     impl ::std::default::Default for CheckScansBodyMetaKind {
         fn default() -> Self {
@@ -888,6 +703,7 @@ pub mod types {
     }
     ///`CheckScansBodyRulesItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CheckScansBodyRulesItem {
         ///Identifier of the rule, unique within the request.
         pub id: ::std::string::String,
@@ -915,6 +731,7 @@ pub mod types {
     ///`CheckScansBodySource`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum CheckScansBodySource {
         Variant0 {
             ///Branch to take the scan from. The target scan is the latest in the branch. The source scan is the previous scan when both use the same branch, otherwise the latest scan in its branch.
@@ -930,6 +747,7 @@ pub mod types {
     ///`CheckScansBodyTarget`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum CheckScansBodyTarget {
         Variant0 {
             ///Branch to take the scan from. The target scan is the latest in the branch. The source scan is the previous scan when both use the same branch, otherwise the latest scan in its branch.
@@ -945,6 +763,7 @@ pub mod types {
     ///`CheckScansBodyVersion`
     #[derive(::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct CheckScansBodyVersion(i64);
     impl ::std::ops::Deref for CheckScansBodyVersion {
         type Target = i64;
@@ -980,6 +799,7 @@ pub mod types {
     }
     ///`CheckScansResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CheckScansResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -992,6 +812,7 @@ pub mod types {
     }
     ///`Comment`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct Comment {
         ///Application ID of the finding the comment belongs to.
         pub app_id: ::std::string::String,
@@ -1015,6 +836,7 @@ pub mod types {
     }
     ///Details about the user who wrote the comment.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct CommentOwner {
         ///Email address of the comment's author.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1030,6 +852,7 @@ pub mod types {
     }
     ///`CommentRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct CommentRequest {
         ///Body text of the comment.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1042,6 +865,7 @@ pub mod types {
     }
     ///`Compound`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct Compound {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub apps: ::std::option::Option<CompoundApps>,
@@ -1059,6 +883,7 @@ pub mod types {
     }
     ///Apps that are part of the compound.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CompoundApps {
         ///Language ID. Values: Java=1 (deprecated, use 16), Go=2, C#=3, JavaScript/TypeScript=4 (deprecated, use 18), C=5, Python=6 (deprecated, use 17), AWS CloudFormation YAML=7, Kubernetes YAML=8, Azure Resource Manager template=9, Serverless Framework YAML=10, Terraform HCL=11, Ruby=12, PHP=13, FuzzyTestLang=14, Kotlin=15, JavaSRC=16, PythonSRC=17, JSSRC=18.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1074,6 +899,7 @@ pub mod types {
     ///Language ID. Values: Java=1 (deprecated, use 16), Go=2, C#=3, JavaScript/TypeScript=4 (deprecated, use 18), C=5, Python=6 (deprecated, use 17), AWS CloudFormation YAML=7, Kubernetes YAML=8, Azure Resource Manager template=9, Serverless Framework YAML=10, Terraform HCL=11, Ruby=12, PHP=13, FuzzyTestLang=14, Kotlin=15, JavaSRC=16, PythonSRC=17, JSSRC=18.
     #[derive(::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct CompoundAppsDefault(i64);
     impl ::std::ops::Deref for CompoundAppsDefault {
         type Target = i64;
@@ -1114,6 +940,7 @@ pub mod types {
     }
     ///`CompoundBranchesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CompoundBranchesResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -1126,6 +953,7 @@ pub mod types {
     }
     ///`CompoundBranchesResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct CompoundBranchesResponseResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub branches: ::std::vec::Vec<::std::string::String>,
@@ -1137,6 +965,7 @@ pub mod types {
     }
     ///`CompoundFixStats`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct CompoundFixStats {
         ///Compound name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1152,6 +981,7 @@ pub mod types {
     }
     ///`CompoundScanResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct CompoundScanResponse {
         ///Compound ID of the polyglot scan, when known.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1174,6 +1004,7 @@ pub mod types {
     }
     ///`CreateAppFindingCommentResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CreateAppFindingCommentResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -1186,6 +1017,7 @@ pub mod types {
     }
     ///`CreateAppResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CreateAppResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -1196,30 +1028,9 @@ pub mod types {
             Default::default()
         }
     }
-    ///Error body of this operation: the union of the shapes it documents per status.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct CreateCustomRbacRoleError {
-        ///Machine-readable code identifying the failure.
-        pub code: ::std::string::String,
-        ///Human-readable explanation of the error code.
-        pub message: ::std::string::String,
-        ///True if the request succeeded, false otherwise.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ok: ::std::option::Option<bool>,
-        ///HTTP status code of the error.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<f64>,
-        ///Validation problems to fix before sending the request again.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub validation_errors: ::std::vec::Vec<::std::string::String>,
-    }
-    impl CreateCustomRbacRoleError {
-        pub fn builder() -> builder::CreateCustomRbacRoleError {
-            Default::default()
-        }
-    }
     ///`CreateCustomRbacRoleRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CreateCustomRbacRoleRequest {
         ///Description for the new role.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1238,6 +1049,7 @@ pub mod types {
     }
     ///`CreateCustomRbacRoleResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CreateCustomRbacRoleResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -1250,6 +1062,7 @@ pub mod types {
     }
     ///`CreateOrgRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CreateOrgRequest {
         ///Name for the new organization.
         pub name: ::std::string::String,
@@ -1261,6 +1074,7 @@ pub mod types {
     }
     ///`CreateOrgResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CreateOrgResponse {
         ///ID of the newly created organization.
         pub id: ::std::string::String,
@@ -1281,6 +1095,7 @@ pub mod types {
     }
     ///`CreateOrgSamlConfigResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CreateOrgSamlConfigResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -1293,6 +1108,7 @@ pub mod types {
     }
     ///`CreateOrgTokenResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CreateOrgTokenResponse {
         ///Why the token exists and how it should be used.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1321,6 +1137,7 @@ pub mod types {
     }
     ///`CreateSavedSearchBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct CreateSavedSearchBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub path_name: ::std::option::Option<::std::string::String>,
@@ -1336,6 +1153,7 @@ pub mod types {
     }
     ///`CreateTeamEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CreateTeamEnvelope {
         ///True if the request succeeded.
         pub ok: bool,
@@ -1348,6 +1166,7 @@ pub mod types {
     }
     ///`CreateTeamRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CreateTeamRequest {
         ///Applications to include in the new team.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1365,6 +1184,7 @@ pub mod types {
     }
     ///`CreateTeamRequestMembersItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct CreateTeamRequestMembersItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub team_role: ::std::option::Option<::std::string::String>,
@@ -1378,6 +1198,7 @@ pub mod types {
     }
     ///`CreateTeamResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CreateTeamResponse {
         pub team_id: ::std::string::String,
     }
@@ -1388,6 +1209,7 @@ pub mod types {
     }
     ///`CreateTokenResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct CreateTokenResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -1400,6 +1222,7 @@ pub mod types {
     }
     ///`DataflowElement`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct DataflowElement {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location: ::std::option::Option<DataflowElementLocation>,
@@ -1415,6 +1238,7 @@ pub mod types {
     }
     ///`DataflowElementLocation`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct DataflowElementLocation {
         ///Name of the source file.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1439,6 +1263,7 @@ pub mod types {
     }
     ///`DataflowElementMethodTagsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct DataflowElementMethodTagsItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub key: ::std::option::Option<::std::string::String>,
@@ -1452,6 +1277,7 @@ pub mod types {
     }
     ///`DataflowElementVariableInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct DataflowElementVariableInfo {
         #[serde(
             rename = "Variable",
@@ -1467,6 +1293,7 @@ pub mod types {
     ///`DataflowElementVariableInfoVariable`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum DataflowElementVariableInfoVariable {
         Local(VariableInfoLocal),
         Member(VariableInfoMember),
@@ -1511,48 +1338,9 @@ pub mod types {
             Self::Global(value)
         }
     }
-    ///Error body of this operation: the union of the shapes it documents per status.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct DeleteCustomRbacRoleError {
-        ///Machine-readable code identifying the failure.
-        pub code: ::std::string::String,
-        ///Human-readable explanation of the error code.
-        pub message: ::std::string::String,
-        ///True if the request succeeded, false otherwise.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ok: ::std::option::Option<bool>,
-        ///HTTP status code of the error.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<f64>,
-        ///Validation problems to fix before sending the request again.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub validation_errors: ::std::vec::Vec<::std::string::String>,
-    }
-    impl DeleteCustomRbacRoleError {
-        pub fn builder() -> builder::DeleteCustomRbacRoleError {
-            Default::default()
-        }
-    }
-    ///Error body of this operation: the union of the shapes it documents per status.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct DeleteOrgUserError {
-        ///Machine-readable code telling the UI what failed.
-        pub code: ::std::string::String,
-        ///Human-readable explanation of the error code.
-        pub message: ::std::string::String,
-        ///`true` if the request succeeded, otherwise `false`.
-        pub ok: bool,
-        ///Validation problems to fix before sending the request again.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub validation_errors: ::std::vec::Vec<::std::string::String>,
-    }
-    impl DeleteOrgUserError {
-        pub fn builder() -> builder::DeleteOrgUserError {
-            Default::default()
-        }
-    }
     ///`DeleteTeamRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct DeleteTeamRequest {
         ///Configuration version of the team.
         pub version: i64,
@@ -1565,6 +1353,7 @@ pub mod types {
     ///`DeleteWebhookVersion`
     #[derive(::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct DeleteWebhookVersion(i64);
     impl ::std::ops::Deref for DeleteWebhookVersion {
         type Target = i64;
@@ -1605,6 +1394,7 @@ pub mod types {
     }
     ///`Dependency`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct Dependency {
         ///App the finding belongs to.
         pub app: ::std::string::String,
@@ -1624,71 +1414,21 @@ pub mod types {
         }
     }
     ///`Diff`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum Diff {
-        #[serde(rename = "new")]
         New,
-        #[serde(rename = "regression")]
         Regression,
-        #[serde(rename = "common")]
         Common,
-        #[serde(rename = "fixed")]
         Fixed,
-    }
-    impl ::std::fmt::Display for Diff {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::New => f.write_str("new"),
-                Self::Regression => f.write_str("regression"),
-                Self::Common => f.write_str("common"),
-                Self::Fixed => f.write_str("fixed"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for Diff {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "new" => Ok(Self::New),
-                "regression" => Ok(Self::Regression),
-                "common" => Ok(Self::Common),
-                "fixed" => Ok(Self::Fixed),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for Diff {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for Diff {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`DownloadSarifReportScanTag`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct DownloadSarifReportScanTag(::std::string::String);
     impl ::std::ops::Deref for DownloadSarifReportScanTag {
         type Target = ::std::string::String;
@@ -1746,6 +1486,7 @@ pub mod types {
     }
     ///`Error`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct Error {
         ///Enum value identifying the error.
         pub code: ::std::string::String,
@@ -1764,6 +1505,7 @@ pub mod types {
     }
     ///`ExternalFinding`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ExternalFinding {
         ///App to which the finding belongs.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1796,6 +1538,7 @@ pub mod types {
     }
     ///`ExternalFindingCreationMultiInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ExternalFindingCreationMultiInfo {
         ///Reason the finding could not be created; when set, no `id` is returned.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1816,6 +1559,7 @@ pub mod types {
     }
     ///`ExternalScan`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ExternalScan {
         ///Tags attached to the application being scanned.
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
@@ -1837,6 +1581,7 @@ pub mod types {
     }
     ///`ExternalScanStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ExternalScanStatus {
         ///Approximate progress of the whole scan process.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1854,78 +1599,22 @@ pub mod types {
         }
     }
     ///Current state of the scan task.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ExternalScanStatusState {
-        #[serde(rename = "initialized")]
         Initialized,
-        #[serde(rename = "in_progress")]
         InProgress,
-        #[serde(rename = "cancelled")]
         Cancelled,
-        #[serde(rename = "completed")]
         Completed,
-        #[serde(rename = "failed")]
         Failed,
-        #[serde(rename = "timed_out")]
         TimedOut,
-    }
-    impl ::std::fmt::Display for ExternalScanStatusState {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Initialized => f.write_str("initialized"),
-                Self::InProgress => f.write_str("in_progress"),
-                Self::Cancelled => f.write_str("cancelled"),
-                Self::Completed => f.write_str("completed"),
-                Self::Failed => f.write_str("failed"),
-                Self::TimedOut => f.write_str("timed_out"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ExternalScanStatusState {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "initialized" => Ok(Self::Initialized),
-                "in_progress" => Ok(Self::InProgress),
-                "cancelled" => Ok(Self::Cancelled),
-                "completed" => Ok(Self::Completed),
-                "failed" => Ok(Self::Failed),
-                "timed_out" => Ok(Self::TimedOut),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ExternalScanStatusState {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ExternalScanStatusState {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ExternalScanStatusUpdate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ExternalScanStatusUpdate {
         ///Kind of status update.
         pub kind: ExternalScanStatusUpdateKind,
@@ -1941,75 +1630,21 @@ pub mod types {
         }
     }
     ///Kind of status update.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ExternalScanStatusUpdateKind {
-        #[serde(rename = "start")]
         Start,
-        #[serde(rename = "update")]
         Update,
-        #[serde(rename = "finish")]
         Finish,
-        #[serde(rename = "cancel")]
         Cancel,
-        #[serde(rename = "fail")]
         Fail,
-    }
-    impl ::std::fmt::Display for ExternalScanStatusUpdateKind {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Start => f.write_str("start"),
-                Self::Update => f.write_str("update"),
-                Self::Finish => f.write_str("finish"),
-                Self::Cancel => f.write_str("cancel"),
-                Self::Fail => f.write_str("fail"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ExternalScanStatusUpdateKind {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "start" => Ok(Self::Start),
-                "update" => Ok(Self::Update),
-                "finish" => Ok(Self::Finish),
-                "cancel" => Ok(Self::Cancel),
-                "fail" => Ok(Self::Fail),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ExternalScanStatusUpdateKind {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ExternalScanStatusUpdateKind {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`Finding`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct Finding {
         ///App the finding belongs to.
         pub app: ::std::string::String,
@@ -2055,6 +1690,7 @@ pub mod types {
     }
     ///`FindingAssigneeUpdate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct FindingAssigneeUpdate {
         ///Email address of the user to assign the finding to.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2067,6 +1703,7 @@ pub mod types {
     }
     ///`FindingStatusUpdate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct FindingStatusUpdate {
         ///Optional comment text recorded alongside the status change.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2081,76 +1718,21 @@ pub mod types {
         }
     }
     ///New status for the finding; an empty value clears the current status.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum FindingStatusUpdateStatus {
-        #[serde(rename = "fixed")]
         Fixed,
-        #[serde(rename = "ignore")]
         Ignore,
-        #[serde(rename = "codeviolationfixed")]
         Codeviolationfixed,
-        #[serde(rename = "codeviolationignore")]
         Codeviolationignore,
-        #[serde(rename = "codeviolationremovestatus")]
         Codeviolationremovestatus,
-    }
-    impl ::std::fmt::Display for FindingStatusUpdateStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Fixed => f.write_str("fixed"),
-                Self::Ignore => f.write_str("ignore"),
-                Self::Codeviolationfixed => f.write_str("codeviolationfixed"),
-                Self::Codeviolationignore => f.write_str("codeviolationignore"),
-                Self::Codeviolationremovestatus => {
-                    f.write_str("codeviolationremovestatus")
-                }
-            }
-        }
-    }
-    impl ::std::str::FromStr for FindingStatusUpdateStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "fixed" => Ok(Self::Fixed),
-                "ignore" => Ok(Self::Ignore),
-                "codeviolationfixed" => Ok(Self::Codeviolationfixed),
-                "codeviolationignore" => Ok(Self::Codeviolationignore),
-                "codeviolationremovestatus" => Ok(Self::Codeviolationremovestatus),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for FindingStatusUpdateStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for FindingStatusUpdateStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`FindingsSummary`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct FindingsSummary {
         ///Finding counts broken down by assignee.
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
@@ -2183,6 +1765,7 @@ pub mod types {
     }
     ///`GetAnalyzeFailureResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct GetAnalyzeFailureResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ok: ::std::option::Option<bool>,
@@ -2196,6 +1779,7 @@ pub mod types {
     }
     ///`GetAzureProjectWorkItemTypesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct GetAzureProjectWorkItemTypesResponse {
         ///Status indicator: ok or error.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2212,6 +1796,7 @@ pub mod types {
     }
     ///`GetAzureProjectWorkItemTypesResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct GetAzureProjectWorkItemTypesResponseResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub work_item_types: ::std::vec::Vec<
@@ -2225,6 +1810,7 @@ pub mod types {
     }
     ///`GetAzureProjectWorkItemTypesResponseResponseWorkItemTypesItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct GetAzureProjectWorkItemTypesResponseResponseWorkItemTypesItem {
         ///Work item type description.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2246,6 +1832,7 @@ pub mod types {
     }
     ///`GetFixesPerCompoundStatsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct GetFixesPerCompoundStatsResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -2258,6 +1845,7 @@ pub mod types {
     }
     ///`GetFixesPerCompoundStatsResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct GetFixesPerCompoundStatsResponseResponse {
         pub organization_id: ::std::string::String,
         ///Available fix count for each compound.
@@ -2270,6 +1858,7 @@ pub mod types {
     }
     ///`GetOrgScmSecretsAuditLogResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct GetOrgScmSecretsAuditLogResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -2282,6 +1871,7 @@ pub mod types {
     }
     ///`GetOrgScmSecretsAuditLogResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct GetOrgScmSecretsAuditLogResponseResponse {
         ///Per-project attempt counts; projects with zero attempts are omitted.
         pub projects: ::std::vec::Vec<
@@ -2303,6 +1893,7 @@ pub mod types {
     }
     ///One project's attempt count.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct GetOrgScmSecretsAuditLogResponseResponseProjectsItem {
         ///Count of commit attempts containing secrets in this project.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2324,6 +1915,7 @@ pub mod types {
     }
     ///`GetStreamlinedScansResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct GetStreamlinedScansResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next_page: ::std::option::Option<NextPage>,
@@ -2338,6 +1930,7 @@ pub mod types {
     }
     ///`GetStreamlinedScansResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct GetStreamlinedScansResponseResponse {
         pub agents: ::std::vec::Vec<::std::string::String>,
         pub scans: ::std::vec::Vec<StreamlinedScan>,
@@ -2350,6 +1943,7 @@ pub mod types {
     ///`GetWebhookVersion`
     #[derive(::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct GetWebhookVersion(i64);
     impl ::std::ops::Deref for GetWebhookVersion {
         type Target = i64;
@@ -2390,6 +1984,7 @@ pub mod types {
     }
     ///`GitHubRepo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct GitHubRepo {
         ///Default branch currently configured for the repository.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2423,6 +2018,7 @@ pub mod types {
     }
     ///Owner of the repository.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct GitHubRepoOwner {
         ///Avatar image of the repository owner on GitHub.
         pub avatar_url: ::std::string::String,
@@ -2441,6 +2037,7 @@ pub mod types {
     }
     ///Permissions the user holds on this repository.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct GitHubUserPermissions {
         ///True when the user has admin access to the repository.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2459,6 +2056,7 @@ pub mod types {
     }
     ///`GroupAndRole`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct GroupAndRole {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub group_id: ::std::option::Option<::std::string::String>,
@@ -2472,6 +2070,7 @@ pub mod types {
     }
     ///Progress of one step in a multi-step integration.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct IntegrationStepStatus {
         ///Why the step ran.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2494,6 +2093,7 @@ pub mod types {
     }
     ///Extra step properties; currently only `link` is used.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct IntegrationStepStatusMetadata {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub link: ::std::option::Option<::std::string::String>,
@@ -2505,6 +2105,7 @@ pub mod types {
     }
     ///`JiraAssignedTo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct JiraAssignedTo {
         ///Email address of the user who made the assignment.
         pub assigned_by_email: ::std::string::String,
@@ -2518,6 +2119,7 @@ pub mod types {
     }
     ///`JiraIntegration`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct JiraIntegration {
         ///URL of the project in Jira.
         pub jira_project_url: ::std::string::String,
@@ -2537,6 +2139,7 @@ pub mod types {
     }
     ///`JiraIssueDetails`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct JiraIssueDetails {
         ///Internal Jira ID of the issue, which some Jira interactions may require.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2555,6 +2158,7 @@ pub mod types {
     }
     ///`JiraIssueMetadata`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct JiraIssueMetadata {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub new_assignee: ::std::option::Option<JiraAssignedTo>,
@@ -2570,6 +2174,7 @@ pub mod types {
     }
     ///`JiraPreRequisitesField`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct JiraPreRequisitesField {
         ///Name of the Jira field.
         pub name: ::std::string::String,
@@ -2587,6 +2192,7 @@ pub mod types {
     }
     ///`JiraStatus`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct JiraStatus {
         ///Email address of the user who changed the issue state.
         pub changed_by_email: ::std::string::String,
@@ -2599,74 +2205,21 @@ pub mod types {
         }
     }
     ///Current state of the issue.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum JiraStatusState {
-        #[serde(rename = "todo")]
         Todo,
-        #[serde(rename = "fill")]
         Fill,
-        #[serde(rename = "in")]
         In,
-        #[serde(rename = "the")]
         The,
-        #[serde(rename = "enums")]
         Enums,
-    }
-    impl ::std::fmt::Display for JiraStatusState {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Todo => f.write_str("todo"),
-                Self::Fill => f.write_str("fill"),
-                Self::In => f.write_str("in"),
-                Self::The => f.write_str("the"),
-                Self::Enums => f.write_str("enums"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for JiraStatusState {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "todo" => Ok(Self::Todo),
-                "fill" => Ok(Self::Fill),
-                "in" => Ok(Self::In),
-                "the" => Ok(Self::The),
-                "enums" => Ok(Self::Enums),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for JiraStatusState {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for JiraStatusState {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`JiraSubmissionPreRequisites`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct JiraSubmissionPreRequisites {
         ///Reserved for future per-finding prerequisite endpoints.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2684,6 +2237,7 @@ pub mod types {
     }
     ///`ListAnalyzeFailuresResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListAnalyzeFailuresResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ok: ::std::option::Option<bool>,
@@ -2697,6 +2251,7 @@ pub mod types {
     }
     ///`ListAnalyzeFailuresResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListAnalyzeFailuresResponseResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub failures: ::std::vec::Vec<AnalyzeFailure>,
@@ -2708,6 +2263,7 @@ pub mod types {
     }
     ///`ListAppBranchesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListAppBranchesResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -2720,6 +2276,7 @@ pub mod types {
     }
     ///`ListAppFindingCommentsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListAppFindingCommentsResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -2731,121 +2288,29 @@ pub mod types {
         }
     }
     ///`ListAppFindingsFieldsItem`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ListAppFindingsFieldsItem {
-        #[serde(rename = "-description")]
         Description,
-        #[serde(rename = "-details")]
         Details,
-        #[serde(rename = "-related_findings")]
         RelatedFindings,
-    }
-    impl ::std::fmt::Display for ListAppFindingsFieldsItem {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Description => f.write_str("-description"),
-                Self::Details => f.write_str("-details"),
-                Self::RelatedFindings => f.write_str("-related_findings"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListAppFindingsFieldsItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "-description" => Ok(Self::Description),
-                "-details" => Ok(Self::Details),
-                "-related_findings" => Ok(Self::RelatedFindings),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListAppFindingsFieldsItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListAppFindingsFieldsItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ListAppFindingsOrder`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ListAppFindingsOrder {
-        #[serde(rename = "desc")]
         Desc,
-        #[serde(rename = "asc")]
         Asc,
-    }
-    impl ::std::fmt::Display for ListAppFindingsOrder {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Desc => f.write_str("desc"),
-                Self::Asc => f.write_str("asc"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListAppFindingsOrder {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "desc" => Ok(Self::Desc),
-                "asc" => Ok(Self::Asc),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListAppFindingsOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListAppFindingsOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ListAppFindingsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListAppFindingsResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next_page: ::std::option::Option<NextPage>,
@@ -2860,6 +2325,7 @@ pub mod types {
     }
     ///`ListAppFindingsResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListAppFindingsResponseResponse {
         ///Per-tag counts for matching findings; omitted when nothing matches, and tags with a zero count are left out.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -2881,6 +2347,7 @@ pub mod types {
     ///`ListAppFindingsSource`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct ListAppFindingsSource(::std::string::String);
     impl ::std::ops::Deref for ListAppFindingsSource {
         type Target = ::std::string::String;
@@ -2938,6 +2405,7 @@ pub mod types {
     }
     ///`ListAppVersionsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListAppVersionsResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -2950,6 +2418,7 @@ pub mod types {
     }
     ///`ListAppsBranchesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListAppsBranchesResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -2962,6 +2431,7 @@ pub mod types {
     }
     ///`ListAppsBranchesResponseResponseItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListAppsBranchesResponseResponseItem {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub branches: ::std::vec::Vec<::std::string::String>,
@@ -2983,6 +2453,7 @@ pub mod types {
     }
     ///`ListAppsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListAppsResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -2995,6 +2466,7 @@ pub mod types {
     }
     ///`ListAvailableRbacScopesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListAvailableRbacScopesResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -3007,6 +2479,7 @@ pub mod types {
     }
     ///`ListCheckAnalysisConfigurationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListCheckAnalysisConfigurationResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -3021,6 +2494,7 @@ pub mod types {
     }
     ///`ListCheckAnalysisConfigurationResponseResponseItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListCheckAnalysisConfigurationResponseResponseItem {
         #[serde(rename = "contentHash")]
         pub content_hash: ::std::string::String,
@@ -3035,6 +2509,7 @@ pub mod types {
     }
     ///`ListCheckAnalysisConfigurationResponseResponseItemTagsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListCheckAnalysisConfigurationResponseResponseItemTagsItem {
         pub name: ::std::string::String,
         pub tags: ::std::vec::Vec<::std::string::String>,
@@ -3045,123 +2520,29 @@ pub mod types {
         }
     }
     ///`ListCompoundFindingsDeprecatedFieldsItem`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ListCompoundFindingsDeprecatedFieldsItem {
-        #[serde(rename = "-description")]
         Description,
-        #[serde(rename = "-details")]
         Details,
-        #[serde(rename = "-related_findings")]
         RelatedFindings,
-    }
-    impl ::std::fmt::Display for ListCompoundFindingsDeprecatedFieldsItem {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Description => f.write_str("-description"),
-                Self::Details => f.write_str("-details"),
-                Self::RelatedFindings => f.write_str("-related_findings"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListCompoundFindingsDeprecatedFieldsItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "-description" => Ok(Self::Description),
-                "-details" => Ok(Self::Details),
-                "-related_findings" => Ok(Self::RelatedFindings),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListCompoundFindingsDeprecatedFieldsItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ListCompoundFindingsDeprecatedFieldsItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ListCompoundFindingsDeprecatedOrder`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ListCompoundFindingsDeprecatedOrder {
-        #[serde(rename = "desc")]
         Desc,
-        #[serde(rename = "asc")]
         Asc,
-    }
-    impl ::std::fmt::Display for ListCompoundFindingsDeprecatedOrder {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Desc => f.write_str("desc"),
-                Self::Asc => f.write_str("asc"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListCompoundFindingsDeprecatedOrder {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "desc" => Ok(Self::Desc),
-                "asc" => Ok(Self::Asc),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListCompoundFindingsDeprecatedOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ListCompoundFindingsDeprecatedOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ListCompoundFindingsDeprecatedResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListCompoundFindingsDeprecatedResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next_page: ::std::option::Option<NextPage>,
@@ -3176,6 +2557,7 @@ pub mod types {
     }
     ///`ListCompoundFindingsDeprecatedResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListCompoundFindingsDeprecatedResponseResponse {
         ///Per-tag summaries for the matching findings. Absent when nothing matches; tags whose count is zero are left out.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -3197,6 +2579,7 @@ pub mod types {
     ///`ListCompoundFindingsDeprecatedSource`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct ListCompoundFindingsDeprecatedSource(::std::string::String);
     impl ::std::ops::Deref for ListCompoundFindingsDeprecatedSource {
         type Target = ::std::string::String;
@@ -3255,296 +2638,61 @@ pub mod types {
         }
     }
     ///`ListCompoundFindingsFindingAssignment`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ListCompoundFindingsFindingAssignment {
-        #[serde(rename = "assigned")]
         Assigned,
-        #[serde(rename = "unassigned")]
         Unassigned,
-    }
-    impl ::std::fmt::Display for ListCompoundFindingsFindingAssignment {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Assigned => f.write_str("assigned"),
-                Self::Unassigned => f.write_str("unassigned"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListCompoundFindingsFindingAssignment {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "assigned" => Ok(Self::Assigned),
-                "unassigned" => Ok(Self::Unassigned),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListCompoundFindingsFindingAssignment {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ListCompoundFindingsFindingAssignment {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ListCompoundFindingsFindingFields`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ListCompoundFindingsFindingFields {
-        #[serde(rename = "-description")]
         Description,
-    }
-    impl ::std::fmt::Display for ListCompoundFindingsFindingFields {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Description => f.write_str("-description"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListCompoundFindingsFindingFields {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "-description" => Ok(Self::Description),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListCompoundFindingsFindingFields {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ListCompoundFindingsFindingFields {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ListCompoundFindingsFindingOrder`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ListCompoundFindingsFindingOrder {
-        #[serde(rename = "desc")]
         Desc,
-        #[serde(rename = "asc")]
         Asc,
-    }
-    impl ::std::fmt::Display for ListCompoundFindingsFindingOrder {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Desc => f.write_str("desc"),
-                Self::Asc => f.write_str("asc"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListCompoundFindingsFindingOrder {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "desc" => Ok(Self::Desc),
-                "asc" => Ok(Self::Asc),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListCompoundFindingsFindingOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ListCompoundFindingsFindingOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ListCompoundFindingsFindingSort`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ListCompoundFindingsFindingSort {
-        #[serde(rename = "id")]
         Id,
-        #[serde(rename = "title")]
         Title,
-        #[serde(rename = "severity")]
         Severity,
-        #[serde(rename = "created_at")]
         CreatedAt,
-    }
-    impl ::std::fmt::Display for ListCompoundFindingsFindingSort {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Id => f.write_str("id"),
-                Self::Title => f.write_str("title"),
-                Self::Severity => f.write_str("severity"),
-                Self::CreatedAt => f.write_str("created_at"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListCompoundFindingsFindingSort {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "id" => Ok(Self::Id),
-                "title" => Ok(Self::Title),
-                "severity" => Ok(Self::Severity),
-                "created_at" => Ok(Self::CreatedAt),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListCompoundFindingsFindingSort {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ListCompoundFindingsFindingSort {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ListCompoundFindingsFindingStatus`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ListCompoundFindingsFindingStatus {
-        #[serde(rename = "ignored")]
         Ignored,
-        #[serde(rename = "fixed")]
         Fixed,
-        #[serde(rename = "3rdparty")]
         X3rdparty,
-    }
-    impl ::std::fmt::Display for ListCompoundFindingsFindingStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Ignored => f.write_str("ignored"),
-                Self::Fixed => f.write_str("fixed"),
-                Self::X3rdparty => f.write_str("3rdparty"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListCompoundFindingsFindingStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "ignored" => Ok(Self::Ignored),
-                "fixed" => Ok(Self::Fixed),
-                "3rdparty" => Ok(Self::X3rdparty),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListCompoundFindingsFindingStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ListCompoundFindingsFindingStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ListCompoundFindingsFindingTag`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct ListCompoundFindingsFindingTag(::std::string::String);
     impl ::std::ops::Deref for ListCompoundFindingsFindingTag {
         type Target = ::std::string::String;
@@ -3606,83 +2754,23 @@ pub mod types {
         }
     }
     ///`ListCompoundFindingsFindingType`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ListCompoundFindingsFindingType {
-        #[serde(rename = "vuln")]
         Vuln,
-        #[serde(rename = "secret")]
         Secret,
-        #[serde(rename = "insight")]
         Insight,
-        #[serde(rename = "extscan")]
         Extscan,
-        #[serde(rename = "oss_vuln")]
         OssVuln,
-        #[serde(rename = "container")]
         Container,
-        #[serde(rename = "security_issue")]
         SecurityIssue,
-    }
-    impl ::std::fmt::Display for ListCompoundFindingsFindingType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Vuln => f.write_str("vuln"),
-                Self::Secret => f.write_str("secret"),
-                Self::Insight => f.write_str("insight"),
-                Self::Extscan => f.write_str("extscan"),
-                Self::OssVuln => f.write_str("oss_vuln"),
-                Self::Container => f.write_str("container"),
-                Self::SecurityIssue => f.write_str("security_issue"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListCompoundFindingsFindingType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "vuln" => Ok(Self::Vuln),
-                "secret" => Ok(Self::Secret),
-                "insight" => Ok(Self::Insight),
-                "extscan" => Ok(Self::Extscan),
-                "oss_vuln" => Ok(Self::OssVuln),
-                "container" => Ok(Self::Container),
-                "security_issue" => Ok(Self::SecurityIssue),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListCompoundFindingsFindingType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ListCompoundFindingsFindingType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ListCompoundFindingsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListCompoundFindingsResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next_page: ::std::option::Option<NextPage>,
@@ -3697,6 +2785,7 @@ pub mod types {
     }
     ///`ListCompoundFindingsResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListCompoundFindingsResponseResponse {
         ///Per-tag summaries for the matching findings; omitted when nothing matches. Some tags carry several values, so a count may exceed the number of findings.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -3722,6 +2811,7 @@ pub mod types {
     }
     ///`ListCompoundFindingsResponseResponseCountsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListCompoundFindingsResponseResponseCountsItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub key: ::std::option::Option<::std::string::String>,
@@ -3738,6 +2828,7 @@ pub mod types {
     }
     ///`ListCompoundFindingsResponseResponsePolyglotScan`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListCompoundFindingsResponseResponsePolyglotScan {
         ///ID of the compound the polyglot scan belongs to; omitted exactly when the scan is not in a compound.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3757,6 +2848,7 @@ pub mod types {
     ///`ListCompoundFindingsScanTag`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct ListCompoundFindingsScanTag(::std::string::String);
     impl ::std::ops::Deref for ListCompoundFindingsScanTag {
         type Target = ::std::string::String;
@@ -3814,6 +2906,7 @@ pub mod types {
     }
     ///`ListEventsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListEventsResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub events: ::std::vec::Vec<ListEventsResponseEventsItem>,
@@ -3825,6 +2918,7 @@ pub mod types {
     }
     ///Events available for webhook subscription.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListEventsResponseEventsItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -3836,6 +2930,7 @@ pub mod types {
     }
     ///`ListGroupsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListGroupsResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -3848,6 +2943,7 @@ pub mod types {
     }
     ///`ListHumanGroupsEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListHumanGroupsEnvelope {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next_page: ::std::option::Option<NextPage>,
@@ -3862,6 +2958,7 @@ pub mod types {
     }
     ///`ListHumanGroupsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListHumanGroupsResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub groups: ::std::vec::Vec<ReadHumanGroupResponse>,
@@ -3873,6 +2970,7 @@ pub mod types {
     }
     ///`ListMyAppScopesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListMyAppScopesResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -3885,6 +2983,7 @@ pub mod types {
     }
     ///`ListMyOrgScopesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListMyOrgScopesResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -3897,6 +2996,7 @@ pub mod types {
     }
     ///`ListMyTeamScopesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListMyTeamScopesResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -3909,6 +3009,7 @@ pub mod types {
     }
     ///`ListOrgCompoundsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListOrgCompoundsResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next_page: ::std::option::Option<NextPage>,
@@ -3923,6 +3024,7 @@ pub mod types {
     }
     ///`ListOrgCompoundsResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListOrgCompoundsResponseResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub compounds: ::std::vec::Vec<Compound>,
@@ -3933,62 +3035,18 @@ pub mod types {
         }
     }
     ///`ListOrgFindingsOrder`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ListOrgFindingsOrder {
-        #[serde(rename = "desc")]
         Desc,
-        #[serde(rename = "asc")]
         Asc,
-    }
-    impl ::std::fmt::Display for ListOrgFindingsOrder {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Desc => f.write_str("desc"),
-                Self::Asc => f.write_str("asc"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListOrgFindingsOrder {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "desc" => Ok(Self::Desc),
-                "asc" => Ok(Self::Asc),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListOrgFindingsOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListOrgFindingsOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ListOrgFindingsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListOrgFindingsResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next_page: ::std::option::Option<NextPage>,
@@ -4003,6 +3061,7 @@ pub mod types {
     }
     ///`ListOrgFindingsResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListOrgFindingsResponseResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub counts: ::std::vec::Vec<TagCount>,
@@ -4018,62 +3077,18 @@ pub mod types {
         }
     }
     ///`ListOrgRbacInvitationsOrder`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ListOrgRbacInvitationsOrder {
-        #[serde(rename = "asc")]
         Asc,
-        #[serde(rename = "desc")]
         Desc,
-    }
-    impl ::std::fmt::Display for ListOrgRbacInvitationsOrder {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Asc => f.write_str("asc"),
-                Self::Desc => f.write_str("desc"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListOrgRbacInvitationsOrder {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "asc" => Ok(Self::Asc),
-                "desc" => Ok(Self::Desc),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListOrgRbacInvitationsOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListOrgRbacInvitationsOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ListOrgRbacInvitationsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListOrgRbacInvitationsResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next_page: ::std::option::Option<NextPage>,
@@ -4089,6 +3104,7 @@ pub mod types {
     ///`ListOrgRbacInvitationsSearch`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct ListOrgRbacInvitationsSearch(::std::string::String);
     impl ::std::ops::Deref for ListOrgRbacInvitationsSearch {
         type Target = ::std::string::String;
@@ -4145,66 +3161,19 @@ pub mod types {
         }
     }
     ///`ListOrgRbacInvitationsSort`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ListOrgRbacInvitationsSort {
-        #[serde(rename = "name")]
         Name,
-        #[serde(rename = "email")]
         Email,
-        #[serde(rename = "invited")]
         Invited,
-    }
-    impl ::std::fmt::Display for ListOrgRbacInvitationsSort {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Name => f.write_str("name"),
-                Self::Email => f.write_str("email"),
-                Self::Invited => f.write_str("invited"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListOrgRbacInvitationsSort {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "name" => Ok(Self::Name),
-                "email" => Ok(Self::Email),
-                "invited" => Ok(Self::Invited),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListOrgRbacInvitationsSort {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListOrgRbacInvitationsSort {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ListOrgRbacRolesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListOrgRbacRolesResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -4216,62 +3185,18 @@ pub mod types {
         }
     }
     ///`ListOrgRbacUsersOrder`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ListOrgRbacUsersOrder {
-        #[serde(rename = "asc")]
         Asc,
-        #[serde(rename = "desc")]
         Desc,
-    }
-    impl ::std::fmt::Display for ListOrgRbacUsersOrder {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Asc => f.write_str("asc"),
-                Self::Desc => f.write_str("desc"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListOrgRbacUsersOrder {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "asc" => Ok(Self::Asc),
-                "desc" => Ok(Self::Desc),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListOrgRbacUsersOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListOrgRbacUsersOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ListOrgRbacUsersResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListOrgRbacUsersResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next_page: ::std::option::Option<NextPage>,
@@ -4287,6 +3212,7 @@ pub mod types {
     ///`ListOrgRbacUsersSearch`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct ListOrgRbacUsersSearch(::std::string::String);
     impl ::std::ops::Deref for ListOrgRbacUsersSearch {
         type Target = ::std::string::String;
@@ -4342,70 +3268,20 @@ pub mod types {
         }
     }
     ///`ListOrgRbacUsersSort`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ListOrgRbacUsersSort {
-        #[serde(rename = "name")]
         Name,
-        #[serde(rename = "email")]
         Email,
-        #[serde(rename = "role")]
         Role,
-        #[serde(rename = "joined")]
         Joined,
-    }
-    impl ::std::fmt::Display for ListOrgRbacUsersSort {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Name => f.write_str("name"),
-                Self::Email => f.write_str("email"),
-                Self::Role => f.write_str("role"),
-                Self::Joined => f.write_str("joined"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListOrgRbacUsersSort {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "name" => Ok(Self::Name),
-                "email" => Ok(Self::Email),
-                "role" => Ok(Self::Role),
-                "joined" => Ok(Self::Joined),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListOrgRbacUsersSort {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListOrgRbacUsersSort {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ListOrgSamlConfigsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListOrgSamlConfigsResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -4418,6 +3294,7 @@ pub mod types {
     }
     ///`ListOrganizationBackupsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListOrganizationBackupsResponse {
         ///Status indicator: ok or error.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4432,6 +3309,7 @@ pub mod types {
     }
     ///Backup records belonging to the organization.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListOrganizationBackupsResponseResponseItem {
         ///Unique ID of the backup.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4459,64 +3337,18 @@ pub mod types {
         }
     }
     ///Current processing state of the organization backup.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ListOrganizationBackupsResponseResponseItemStatus {
-        #[serde(rename = "completed")]
         Completed,
-        #[serde(rename = "failed")]
         Failed,
-    }
-    impl ::std::fmt::Display for ListOrganizationBackupsResponseResponseItemStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Completed => f.write_str("completed"),
-                Self::Failed => f.write_str("failed"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListOrganizationBackupsResponseResponseItemStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "completed" => Ok(Self::Completed),
-                "failed" => Ok(Self::Failed),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str>
-    for ListOrganizationBackupsResponseResponseItemStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ListOrganizationBackupsResponseResponseItemStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ListRbacInvitationInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListRbacInvitationInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
@@ -4536,6 +3368,7 @@ pub mod types {
     }
     ///`ListRbacUserInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListRbacUserInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
@@ -4564,6 +3397,7 @@ pub mod types {
     }
     ///`ListRbacUserInfoTeamMembershipItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListRbacUserInfoTeamMembershipItem {
         ///Kind of resource the user is a member of.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4591,6 +3425,7 @@ pub mod types {
     }
     ///`ListRolesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListRolesResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -4603,6 +3438,7 @@ pub mod types {
     }
     ///`ListSavedSearchesResponseItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListSavedSearchesResponseItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
@@ -4623,6 +3459,7 @@ pub mod types {
     }
     ///`ListScansCompareResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListScansCompareResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -4636,6 +3473,7 @@ pub mod types {
     ///`ListScansCompareSource`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct ListScansCompareSource(::std::string::String);
     impl ::std::ops::Deref for ListScansCompareSource {
         type Target = ::std::string::String;
@@ -4694,6 +3532,7 @@ pub mod types {
     ///`ListScansCompareTarget`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct ListScansCompareTarget(::std::string::String);
     impl ::std::ops::Deref for ListScansCompareTarget {
         type Target = ::std::string::String;
@@ -4751,6 +3590,7 @@ pub mod types {
     }
     ///`ListScansInCompoundResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListScansInCompoundResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next_page: ::std::option::Option<NextPage>,
@@ -4765,6 +3605,7 @@ pub mod types {
     }
     ///`ListScansInCompoundResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListScansInCompoundResponseResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub scans: ::std::vec::Vec<Scan>,
@@ -4775,66 +3616,19 @@ pub mod types {
         }
     }
     ///`ListScansInCompoundStatus`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ListScansInCompoundStatus {
-        #[serde(rename = "completed")]
         Completed,
-        #[serde(rename = "running")]
         Running,
-        #[serde(rename = "failed")]
         Failed,
-    }
-    impl ::std::fmt::Display for ListScansInCompoundStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Completed => f.write_str("completed"),
-                Self::Running => f.write_str("running"),
-                Self::Failed => f.write_str("failed"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ListScansInCompoundStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "completed" => Ok(Self::Completed),
-                "running" => Ok(Self::Running),
-                "failed" => Ok(Self::Failed),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ListScansInCompoundStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ListScansInCompoundStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ListScansResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListScansResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -4847,6 +3641,7 @@ pub mod types {
     }
     ///`ListScansResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListScansResponseResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub scans: ::std::vec::Vec<Scan>,
@@ -4858,6 +3653,7 @@ pub mod types {
     }
     ///`ListTeamsEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListTeamsEnvelope {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub next_page: ::std::option::Option<NextPage>,
@@ -4873,6 +3669,7 @@ pub mod types {
     ///`ListTeamsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct ListTeamsResponse(pub ::std::vec::Vec<ListTeamsResponseItem>);
     impl ::std::ops::Deref for ListTeamsResponse {
         type Target = ::std::vec::Vec<ListTeamsResponseItem>;
@@ -4894,6 +3691,7 @@ pub mod types {
     }
     ///`ListTeamsResponseItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListTeamsResponseItem {
         ///Team members along with their roles.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -4919,6 +3717,7 @@ pub mod types {
     }
     ///`ListTeamsResponseItemMembersItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ListTeamsResponseItemMembersItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub team_role: ::std::option::Option<::std::string::String>,
@@ -4932,6 +3731,7 @@ pub mod types {
     }
     ///`ListTokensResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ListTokensResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -4944,6 +3744,7 @@ pub mod types {
     }
     ///`MultipleFindingsAssigneeUpdate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct MultipleFindingsAssigneeUpdate {
         ///Email address of the user to assign the findings to.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -4958,6 +3759,7 @@ pub mod types {
     }
     ///`MultipleFindingsStatusUpdate`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct MultipleFindingsStatusUpdate {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub findings: ::std::vec::Vec<i64>,
@@ -4971,77 +3773,21 @@ pub mod types {
         }
     }
     ///New status for the selected findings; an empty value clears their status.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum MultipleFindingsStatusUpdateStatus {
-        #[serde(rename = "fixed")]
         Fixed,
-        #[serde(rename = "ignore")]
         Ignore,
-        #[serde(rename = "codeviolationfixed")]
         Codeviolationfixed,
-        #[serde(rename = "codeviolationignore")]
         Codeviolationignore,
-        #[serde(rename = "codeviolationremovestatus")]
         Codeviolationremovestatus,
-    }
-    impl ::std::fmt::Display for MultipleFindingsStatusUpdateStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Fixed => f.write_str("fixed"),
-                Self::Ignore => f.write_str("ignore"),
-                Self::Codeviolationfixed => f.write_str("codeviolationfixed"),
-                Self::Codeviolationignore => f.write_str("codeviolationignore"),
-                Self::Codeviolationremovestatus => {
-                    f.write_str("codeviolationremovestatus")
-                }
-            }
-        }
-    }
-    impl ::std::str::FromStr for MultipleFindingsStatusUpdateStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "fixed" => Ok(Self::Fixed),
-                "ignore" => Ok(Self::Ignore),
-                "codeviolationfixed" => Ok(Self::Codeviolationfixed),
-                "codeviolationignore" => Ok(Self::Codeviolationignore),
-                "codeviolationremovestatus" => Ok(Self::Codeviolationremovestatus),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for MultipleFindingsStatusUpdateStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for MultipleFindingsStatusUpdateStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`NewRole`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct NewRole {
         ///Why the role exists and how it should be used.
         pub description: ::std::string::String,
@@ -5057,62 +3803,18 @@ pub mod types {
         }
     }
     ///Role kind: managed roles are maintained by Qwiet, while org roles are created and maintained by an organization admin.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum NewRoleRoleType {
-        #[serde(rename = "managed")]
         Managed,
-        #[serde(rename = "org")]
         Org,
-    }
-    impl ::std::fmt::Display for NewRoleRoleType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Managed => f.write_str("managed"),
-                Self::Org => f.write_str("org"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for NewRoleRoleType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "managed" => Ok(Self::Managed),
-                "org" => Ok(Self::Org),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for NewRoleRoleType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for NewRoleRoleType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`NewToken`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct NewToken {
         ///Why the token exists and how it should be used.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5145,6 +3847,7 @@ pub mod types {
         PartialOrd
     )]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct NextPage(pub ::std::string::String);
     impl ::std::ops::Deref for NextPage {
         type Target = ::std::string::String;
@@ -5176,6 +3879,7 @@ pub mod types {
     ///Request body that fetches the following page of results.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct NextPageBody(
         pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     );
@@ -5204,6 +3908,7 @@ pub mod types {
     }
     ///`NgsastSubscription`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct NgsastSubscription {
         pub apps_usage: SubscriptionUsage,
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
@@ -5231,71 +3936,20 @@ pub mod types {
         }
     }
     ///Payment tier of the subscription; `UNKNOWN` means the server could not determine it.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum NgsastSubscriptionPaymentTier {
-        #[serde(rename = "FREE")]
         Free,
-        #[serde(rename = "TRIAL")]
         Trial,
-        #[serde(rename = "PAID")]
         Paid,
-        #[serde(rename = "UNKNOWN")]
         Unknown,
-    }
-    impl ::std::fmt::Display for NgsastSubscriptionPaymentTier {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Free => f.write_str("FREE"),
-                Self::Trial => f.write_str("TRIAL"),
-                Self::Paid => f.write_str("PAID"),
-                Self::Unknown => f.write_str("UNKNOWN"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for NgsastSubscriptionPaymentTier {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "FREE" => Ok(Self::Free),
-                "TRIAL" => Ok(Self::Trial),
-                "PAID" => Ok(Self::Paid),
-                "UNKNOWN" => Ok(Self::Unknown),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for NgsastSubscriptionPaymentTier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for NgsastSubscriptionPaymentTier {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`OcularSubscription`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct OcularSubscription {
         ///True when an Ocular subscription is currently active.
         pub active: bool,
@@ -5316,6 +3970,7 @@ pub mod types {
     }
     ///Analysis settings at the organization level.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OrgAnalysisConfiguration {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub secrets: ::std::option::Option<SecretsConfiguration>,
@@ -5327,6 +3982,7 @@ pub mod types {
     }
     ///AutoFix settings of an organization.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OrgAutoFixConfig {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub autofix_configuration: ::std::option::Option<AutoFixConfig>,
@@ -5338,6 +3994,7 @@ pub mod types {
     }
     ///Configuration settings of an organization.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OrgConfig {
         ///Auth providers that members without admin rights may use to access the organization.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -5368,127 +4025,30 @@ pub mod types {
         }
     }
     ///`OrgConfigAllowedNonAdminAuthProvidersItem`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum OrgConfigAllowedNonAdminAuthProvidersItem {
-        #[serde(rename = "google")]
         Google,
-        #[serde(rename = "github")]
         Github,
-        #[serde(rename = "username-password")]
         UsernamePassword,
-        #[serde(rename = "sl-saml2")]
         SlSaml2,
-    }
-    impl ::std::fmt::Display for OrgConfigAllowedNonAdminAuthProvidersItem {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Google => f.write_str("google"),
-                Self::Github => f.write_str("github"),
-                Self::UsernamePassword => f.write_str("username-password"),
-                Self::SlSaml2 => f.write_str("sl-saml2"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for OrgConfigAllowedNonAdminAuthProvidersItem {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "google" => Ok(Self::Google),
-                "github" => Ok(Self::Github),
-                "username-password" => Ok(Self::UsernamePassword),
-                "sl-saml2" => Ok(Self::SlSaml2),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OrgConfigAllowedNonAdminAuthProvidersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OrgConfigAllowedNonAdminAuthProvidersItem {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`OrgConfigSecurityTrainingProvider`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum OrgConfigSecurityTrainingProvider {
-        #[serde(rename = "kontra")]
         Kontra,
-        #[serde(rename = "secure-code-warrior")]
         SecureCodeWarrior,
-    }
-    impl ::std::fmt::Display for OrgConfigSecurityTrainingProvider {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Kontra => f.write_str("kontra"),
-                Self::SecureCodeWarrior => f.write_str("secure-code-warrior"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for OrgConfigSecurityTrainingProvider {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "kontra" => Ok(Self::Kontra),
-                "secure-code-warrior" => Ok(Self::SecureCodeWarrior),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for OrgConfigSecurityTrainingProvider {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for OrgConfigSecurityTrainingProvider {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///Dependency-level risk counts for an OSS scan, covering malicious, typosquatted, abandoned and end-of-life packages plus hijackable repositories.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OssRiskSummary {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total_abandoned: ::std::option::Option<i64>,
@@ -5508,6 +4068,7 @@ pub mod types {
     }
     ///`OssScan`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct OssScan {
         ///True if the OSS scan was both enabled and permitted.
         pub enabled: bool,
@@ -5525,6 +4086,7 @@ pub mod types {
     }
     ///Finding counts grouped hierarchically by OWASP category. The `2021` and `2025` keys are missing for scans made before those categorizations existed, except scans with no findings, which include all three years.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts {
         #[serde(rename = "2017", skip_serializing_if = "::std::option::Option::is_none")]
         pub x2017: ::std::option::Option<OwaspCounts2017>,
@@ -5548,6 +4110,7 @@ pub mod types {
     }
     ///Counts per OWASP 2017 category.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2017 {
         #[serde(
             rename = "a1-injection",
@@ -5620,6 +4183,7 @@ pub mod types {
     }
     ///OWASP Top 10 (2017) A1: Injection.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2017A1Injection {
         #[serde(
             rename = "Command Injection",
@@ -5749,6 +4313,7 @@ pub mod types {
     }
     ///OWASP Top 10 (2017) A2: Broken Authentication.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2017A2BrokenAuthentication {
         #[serde(
             rename = "Insecure Authentication",
@@ -5778,6 +4343,7 @@ pub mod types {
     }
     ///OWASP Top 10 (2017) A3: Sensitive Data Exposure.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2017A3SensitiveDataExposure {
         #[serde(
             rename = "Crypto",
@@ -5847,6 +4413,7 @@ pub mod types {
     }
     ///OWASP Top 10 (2017) A4: XML External Entities.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2017A4XmlExternalEntities {
         #[serde(
             rename = "XML External Entities",
@@ -5861,6 +4428,7 @@ pub mod types {
     }
     ///OWASP Top 10 (2017) A5: Broken Access Control.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2017A5BrokenAccessControl {
         #[serde(
             rename = "Authentication Bypass",
@@ -5920,6 +4488,7 @@ pub mod types {
     }
     ///OWASP Top 10 (2017) A6: Security Misconfiguration.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2017A6SecurityMisconfiguration {
         #[serde(
             rename = "Cross-Site Request Forgery",
@@ -5984,6 +4553,7 @@ pub mod types {
     }
     ///OWASP Top 10 (2017) A7: Cross-Site Scripting.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2017A7CrossSiteScripting {
         #[serde(
             rename = "Cross-Site Scripting",
@@ -6013,6 +4583,7 @@ pub mod types {
     }
     ///OWASP Top 10 (2017) A8: Insecure Deserialization.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2017A8InsecureDeserialization {
         #[serde(
             rename = "Deserialization",
@@ -6027,6 +4598,7 @@ pub mod types {
     }
     ///OWASP Top 10 (2017) A9: Using Components with Known Vulnerabilities.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2017A9UsingComponentsWithKnownVulnerabilities {
         #[serde(
             rename = "Denial of Service",
@@ -6056,6 +4628,7 @@ pub mod types {
     }
     ///Findings with no category.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2017Uncategorized {
         #[serde(
             rename = "Authentication Bypass",
@@ -6170,6 +4743,7 @@ pub mod types {
     }
     ///Counts per OWASP 2021 category.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2021 {
         #[serde(
             rename = "a01-broken-access-control",
@@ -6256,6 +4830,7 @@ pub mod types {
     }
     ///OWASP Top 10 (2021) A01: Broken Access Control.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2021A01BrokenAccessControl {
         #[serde(
             rename = "Authentication Bypass",
@@ -6325,6 +4900,7 @@ pub mod types {
     }
     ///OWASP Top 10 (2021) A02: Cryptographic Failures.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2021A02CryptographicFailures {
         #[serde(
             rename = "Denial of Service",
@@ -6354,6 +4930,7 @@ pub mod types {
     }
     ///OWASP Top 10 (2021) A03: Injection.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2021A03Injection {
         #[serde(
             rename = "Command Injection",
@@ -6503,6 +5080,7 @@ pub mod types {
     }
     ///OWASP Top 10 (2021) A04: Insecure Design.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2021A04InsecureDesign {
         #[serde(
             rename = "Denial of Service",
@@ -6522,6 +5100,7 @@ pub mod types {
     }
     ///OWASP Top 10 (2021) A05: Security Misconfiguration.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2021A05SecurityMisconfiguration {
         #[serde(
             rename = "Cross-Site Request Forgery",
@@ -6611,6 +5190,7 @@ pub mod types {
     }
     ///OWASP Top 10 (2021) A07: Identification and Authentication Failures.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2021A07IdentificationAndAuthenticationFailures {
         #[serde(
             rename = "Hardcoded Credentials",
@@ -6645,6 +5225,7 @@ pub mod types {
     }
     ///OWASP Top 10 (2021) A08: Software and Data Integrity Failures.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2021A08SoftwareAndDataIntegrityFailures {
         #[serde(
             rename = "Deserialization",
@@ -6659,6 +5240,7 @@ pub mod types {
     }
     ///Findings with no category.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct OwaspCounts2021Uncategorized {
         #[serde(
             rename = "Authentication Bypass",
@@ -6773,6 +5355,7 @@ pub mod types {
     }
     ///`PackageInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct PackageInfo {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub cves: ::std::vec::Vec<PackageInfoCvesItem>,
@@ -6788,6 +5371,7 @@ pub mod types {
     }
     ///`PackageInfoCvesItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct PackageInfoCvesItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub assigner: ::std::option::Option<::std::string::String>,
@@ -6832,6 +5416,7 @@ pub mod types {
     }
     ///`PackageInfoCvesItemDescriptionsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct PackageInfoCvesItemDescriptionsItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub lang: ::std::option::Option<::std::string::String>,
@@ -6845,6 +5430,7 @@ pub mod types {
     }
     ///`PackageInfoCvesItemImpact`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct PackageInfoCvesItemImpact {
         #[serde(
             rename = "cvssV3",
@@ -6869,6 +5455,7 @@ pub mod types {
     }
     ///`PackageInfoCvesItemImpactCvssV3`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct PackageInfoCvesItemImpactCvssV3 {
         #[serde(
             rename = "attackComplexity",
@@ -6932,6 +5519,7 @@ pub mod types {
     }
     ///`PackageInfoCvesItemReferencesItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct PackageInfoCvesItemReferencesItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -6949,6 +5537,7 @@ pub mod types {
     }
     ///`PatchAppConfigBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct PatchAppConfigBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub analysis_configuration: ::std::option::Option<AppAnalysisConfiguration>,
@@ -6963,6 +5552,7 @@ pub mod types {
     }
     ///`PatchAppConfigResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct PatchAppConfigResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -6975,6 +5565,7 @@ pub mod types {
     }
     ///`PatchAppConfigResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct PatchAppConfigResponseResponse {
         ///Default branch of the repository.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6987,6 +5578,7 @@ pub mod types {
     }
     ///`PatchTeamConfigBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct PatchTeamConfigBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub analysis_configuration: ::std::option::Option<TeamAnalysisConfiguration>,
@@ -6998,6 +5590,7 @@ pub mod types {
     }
     ///`PatchTeamConfigResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct PatchTeamConfigResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -7010,6 +5603,7 @@ pub mod types {
     }
     ///`PatchTeamConfigResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct PatchTeamConfigResponseResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub analysis_configuration: ::std::option::Option<TeamAnalysisConfiguration>,
@@ -7022,6 +5616,7 @@ pub mod types {
     ///Request body that fetches the preceding page of results.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct PrevPageBody(
         pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     );
@@ -7050,6 +5645,7 @@ pub mod types {
     }
     ///`ProvisionSamlUsersResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ProvisionSamlUsersResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -7062,6 +5658,7 @@ pub mod types {
     }
     ///`RbacRole`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct RbacRole {
         ///Summary of the scopes the role grants.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7085,6 +5682,7 @@ pub mod types {
     }
     ///`ReadAppConfigResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadAppConfigResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -7097,6 +5695,7 @@ pub mod types {
     }
     ///`ReadAppConfigResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ReadAppConfigResponseResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub analysis_configuration: ::std::option::Option<AppAnalysisConfiguration>,
@@ -7111,6 +5710,7 @@ pub mod types {
     }
     ///`ReadAppFindingResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadAppFindingResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -7123,6 +5723,7 @@ pub mod types {
     }
     ///`ReadAppGroupResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadAppGroupResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -7135,6 +5736,7 @@ pub mod types {
     }
     ///`ReadAppResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadAppResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -7146,62 +5748,18 @@ pub mod types {
         }
     }
     ///`ReadAppScaPackagesOrder`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ReadAppScaPackagesOrder {
-        #[serde(rename = "desc")]
         Desc,
-        #[serde(rename = "asc")]
         Asc,
-    }
-    impl ::std::fmt::Display for ReadAppScaPackagesOrder {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Desc => f.write_str("desc"),
-                Self::Asc => f.write_str("asc"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ReadAppScaPackagesOrder {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "desc" => Ok(Self::Desc),
-                "asc" => Ok(Self::Asc),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ReadAppScaPackagesOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ReadAppScaPackagesOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ReadAppScaPackagesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadAppScaPackagesResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -7214,6 +5772,7 @@ pub mod types {
     }
     ///`ReadAppScaPackagesResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadAppScaPackagesResponseResponse {
         ///True when requesting the following page would yield more results.
         pub has_more: bool,
@@ -7230,6 +5789,7 @@ pub mod types {
     }
     ///`ReadAppScaPackagesResponseResponseScansItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadAppScaPackagesResponseResponseScansItem {
         ///Project ID the scan belongs to.
         pub app: ::std::string::String,
@@ -7242,153 +5802,37 @@ pub mod types {
         }
     }
     ///`ReadAppScaPackagesSort`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ReadAppScaPackagesSort {
-        #[serde(rename = "package")]
         Package,
-        #[serde(rename = "url")]
         Url,
-        #[serde(rename = "name")]
         Name,
-        #[serde(rename = "namespace")]
         Namespace,
-        #[serde(rename = "type")]
         Type,
-        #[serde(rename = "version")]
         Version,
-        #[serde(rename = "license")]
         License,
-        #[serde(rename = "created_at")]
         CreatedAt,
-        #[serde(rename = "num_vulns")]
         NumVulns,
-        #[serde(rename = "num_reachable")]
         NumReachable,
-        #[serde(rename = "num_exploitable")]
         NumExploitable,
-    }
-    impl ::std::fmt::Display for ReadAppScaPackagesSort {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Package => f.write_str("package"),
-                Self::Url => f.write_str("url"),
-                Self::Name => f.write_str("name"),
-                Self::Namespace => f.write_str("namespace"),
-                Self::Type => f.write_str("type"),
-                Self::Version => f.write_str("version"),
-                Self::License => f.write_str("license"),
-                Self::CreatedAt => f.write_str("created_at"),
-                Self::NumVulns => f.write_str("num_vulns"),
-                Self::NumReachable => f.write_str("num_reachable"),
-                Self::NumExploitable => f.write_str("num_exploitable"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ReadAppScaPackagesSort {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "package" => Ok(Self::Package),
-                "url" => Ok(Self::Url),
-                "name" => Ok(Self::Name),
-                "namespace" => Ok(Self::Namespace),
-                "type" => Ok(Self::Type),
-                "version" => Ok(Self::Version),
-                "license" => Ok(Self::License),
-                "created_at" => Ok(Self::CreatedAt),
-                "num_vulns" => Ok(Self::NumVulns),
-                "num_reachable" => Ok(Self::NumReachable),
-                "num_exploitable" => Ok(Self::NumExploitable),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ReadAppScaPackagesSort {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ReadAppScaPackagesSort {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ReadAppScaPackagesType`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ReadAppScaPackagesType {
-        #[serde(rename = "package")]
         Package,
-        #[serde(rename = "container_package")]
         ContainerPackage,
-    }
-    impl ::std::fmt::Display for ReadAppScaPackagesType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Package => f.write_str("package"),
-                Self::ContainerPackage => f.write_str("container_package"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ReadAppScaPackagesType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "package" => Ok(Self::Package),
-                "container_package" => Ok(Self::ContainerPackage),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ReadAppScaPackagesType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ReadAppScaPackagesType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ReadAppScanFindingsOwaspGroupedResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadAppScanFindingsOwaspGroupedResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -7401,6 +5845,7 @@ pub mod types {
     }
     ///`ReadAppVersionResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadAppVersionResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -7413,6 +5858,7 @@ pub mod types {
     }
     ///`ReadCompoundFullResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadCompoundFullResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -7424,63 +5870,18 @@ pub mod types {
         }
     }
     ///`ReadCompoundScaPackagesOrder`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ReadCompoundScaPackagesOrder {
-        #[serde(rename = "desc")]
         Desc,
-        #[serde(rename = "asc")]
         Asc,
-    }
-    impl ::std::fmt::Display for ReadCompoundScaPackagesOrder {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Desc => f.write_str("desc"),
-                Self::Asc => f.write_str("asc"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ReadCompoundScaPackagesOrder {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "desc" => Ok(Self::Desc),
-                "asc" => Ok(Self::Asc),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ReadCompoundScaPackagesOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ReadCompoundScaPackagesOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ReadCompoundScaPackagesResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadCompoundScaPackagesResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -7493,6 +5894,7 @@ pub mod types {
     }
     ///`ReadCompoundScaPackagesResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadCompoundScaPackagesResponseResponse {
         ///Compound ID, present when the compound endpoint is used.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7515,6 +5917,7 @@ pub mod types {
     }
     ///`ReadCompoundScaPackagesResponseResponseScansItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadCompoundScaPackagesResponseResponseScansItem {
         ///Project ID the scan belongs to.
         pub app: ::std::string::String,
@@ -7529,6 +5932,7 @@ pub mod types {
     ///`ReadCompoundScaPackagesScanTag`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct ReadCompoundScaPackagesScanTag(::std::string::String);
     impl ::std::ops::Deref for ReadCompoundScaPackagesScanTag {
         type Target = ::std::string::String;
@@ -7586,153 +5990,37 @@ pub mod types {
         }
     }
     ///`ReadCompoundScaPackagesSort`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ReadCompoundScaPackagesSort {
-        #[serde(rename = "package")]
         Package,
-        #[serde(rename = "url")]
         Url,
-        #[serde(rename = "name")]
         Name,
-        #[serde(rename = "namespace")]
         Namespace,
-        #[serde(rename = "type")]
         Type,
-        #[serde(rename = "version")]
         Version,
-        #[serde(rename = "license")]
         License,
-        #[serde(rename = "created_at")]
         CreatedAt,
-        #[serde(rename = "num_vulns")]
         NumVulns,
-        #[serde(rename = "num_reachable")]
         NumReachable,
-        #[serde(rename = "num_exploitable")]
         NumExploitable,
-    }
-    impl ::std::fmt::Display for ReadCompoundScaPackagesSort {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Package => f.write_str("package"),
-                Self::Url => f.write_str("url"),
-                Self::Name => f.write_str("name"),
-                Self::Namespace => f.write_str("namespace"),
-                Self::Type => f.write_str("type"),
-                Self::Version => f.write_str("version"),
-                Self::License => f.write_str("license"),
-                Self::CreatedAt => f.write_str("created_at"),
-                Self::NumVulns => f.write_str("num_vulns"),
-                Self::NumReachable => f.write_str("num_reachable"),
-                Self::NumExploitable => f.write_str("num_exploitable"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ReadCompoundScaPackagesSort {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "package" => Ok(Self::Package),
-                "url" => Ok(Self::Url),
-                "name" => Ok(Self::Name),
-                "namespace" => Ok(Self::Namespace),
-                "type" => Ok(Self::Type),
-                "version" => Ok(Self::Version),
-                "license" => Ok(Self::License),
-                "created_at" => Ok(Self::CreatedAt),
-                "num_vulns" => Ok(Self::NumVulns),
-                "num_reachable" => Ok(Self::NumReachable),
-                "num_exploitable" => Ok(Self::NumExploitable),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ReadCompoundScaPackagesSort {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ReadCompoundScaPackagesSort {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ReadCompoundScaPackagesType`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ReadCompoundScaPackagesType {
-        #[serde(rename = "package")]
         Package,
-        #[serde(rename = "container_package")]
         ContainerPackage,
-    }
-    impl ::std::fmt::Display for ReadCompoundScaPackagesType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Package => f.write_str("package"),
-                Self::ContainerPackage => f.write_str("container_package"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ReadCompoundScaPackagesType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "package" => Ok(Self::Package),
-                "container_package" => Ok(Self::ContainerPackage),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ReadCompoundScaPackagesType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ReadCompoundScaPackagesType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ReadCompoundScanResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadCompoundScanResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -7745,6 +6033,7 @@ pub mod types {
     }
     ///`ReadCompoundShallowByIdResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadCompoundShallowByIdResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -7757,6 +6046,7 @@ pub mod types {
     }
     ///`ReadCompoundShallowByNameResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadCompoundShallowByNameResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -7769,6 +6059,7 @@ pub mod types {
     }
     ///`ReadCompoundShallowResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadCompoundShallowResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -7780,176 +6071,39 @@ pub mod types {
         }
     }
     ///`ReadCweReportExt`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ReadCweReportExt {
-        #[serde(rename = "html")]
         Html,
-        #[serde(rename = "pdf")]
         Pdf,
-    }
-    impl ::std::fmt::Display for ReadCweReportExt {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Html => f.write_str("html"),
-                Self::Pdf => f.write_str("pdf"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ReadCweReportExt {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "html" => Ok(Self::Html),
-                "pdf" => Ok(Self::Pdf),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ReadCweReportExt {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ReadCweReportExt {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ReadDetailedOwaspReportExt`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ReadDetailedOwaspReportExt {
-        #[serde(rename = "html")]
         Html,
-        #[serde(rename = "pdf")]
         Pdf,
-    }
-    impl ::std::fmt::Display for ReadDetailedOwaspReportExt {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Html => f.write_str("html"),
-                Self::Pdf => f.write_str("pdf"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ReadDetailedOwaspReportExt {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "html" => Ok(Self::Html),
-                "pdf" => Ok(Self::Pdf),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ReadDetailedOwaspReportExt {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ReadDetailedOwaspReportExt {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ReadDetailedOwaspReportYear`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ReadDetailedOwaspReportYear {
-        #[serde(rename = "2017")]
         X2017,
-        #[serde(rename = "2021")]
         X2021,
-        #[serde(rename = "2025")]
         X2025,
-    }
-    impl ::std::fmt::Display for ReadDetailedOwaspReportYear {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::X2017 => f.write_str("2017"),
-                Self::X2021 => f.write_str("2021"),
-                Self::X2025 => f.write_str("2025"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ReadDetailedOwaspReportYear {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "2017" => Ok(Self::X2017),
-                "2021" => Ok(Self::X2021),
-                "2025" => Ok(Self::X2025),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ReadDetailedOwaspReportYear {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ReadDetailedOwaspReportYear {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ReadFindingFixResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadFindingFixResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -7962,6 +6116,7 @@ pub mod types {
     }
     ///`ReadFindingFixResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ReadFindingFixResponseResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub finding_id: ::std::option::Option<i64>,
@@ -7987,6 +6142,7 @@ pub mod types {
     }
     ///`ReadGroupEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadGroupEnvelope {
         ///True if the request succeeded.
         pub ok: bool,
@@ -7999,6 +6155,7 @@ pub mod types {
     }
     ///`ReadGroupResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ReadGroupResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub app_ids: ::std::vec::Vec<::std::string::String>,
@@ -8013,6 +6170,7 @@ pub mod types {
     }
     ///`ReadHumanGroupResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ReadHumanGroupResponse {
         ///Identifier of the group.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8034,6 +6192,7 @@ pub mod types {
     }
     ///`ReadHumanGroupResponseMembersItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ReadHumanGroupResponseMembersItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
@@ -8047,6 +6206,7 @@ pub mod types {
     }
     ///`ReadHumanGroupResponseTeamsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ReadHumanGroupResponseTeamsItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub role: ::std::option::Option<::std::string::String>,
@@ -8062,6 +6222,7 @@ pub mod types {
     }
     ///`ReadMergedAppConfigResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadMergedAppConfigResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -8074,6 +6235,7 @@ pub mod types {
     }
     ///`ReadMergedAppConfigResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ReadMergedAppConfigResponseResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub analysis_configuration: ::std::option::Option<AppAnalysisConfiguration>,
@@ -8088,6 +6250,7 @@ pub mod types {
     }
     ///`ReadMergedTeamConfigResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadMergedTeamConfigResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -8100,6 +6263,7 @@ pub mod types {
     }
     ///`ReadMergedTeamConfigResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ReadMergedTeamConfigResponseResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub analysis_configuration: ::std::option::Option<TeamAnalysisConfiguration>,
@@ -8111,6 +6275,7 @@ pub mod types {
     }
     ///`ReadOneAppFindingCommentResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadOneAppFindingCommentResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -8123,6 +6288,7 @@ pub mod types {
     }
     ///`ReadOrgAutoFixConfigResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadOrgAutoFixConfigResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -8135,6 +6301,7 @@ pub mod types {
     }
     ///`ReadOrgConfigResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadOrgConfigResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -8147,6 +6314,7 @@ pub mod types {
     }
     ///`ReadOrgFindingsSummaryResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadOrgFindingsSummaryResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -8159,6 +6327,7 @@ pub mod types {
     }
     ///`ReadOrgFindingsSummaryResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ReadOrgFindingsSummaryResponseResponse {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub apps: ::std::vec::Vec<ReadOrgFindingsSummaryResponseResponseAppsItem>,
@@ -8172,6 +6341,7 @@ pub mod types {
     }
     ///`ReadOrgFindingsSummaryResponseResponseAppsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ReadOrgFindingsSummaryResponseResponseAppsItem {
         ///ID of the app this summary covers.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8188,6 +6358,7 @@ pub mod types {
     }
     ///`ReadOrgGroupsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadOrgGroupsResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -8200,6 +6371,7 @@ pub mod types {
     }
     ///`ReadRecommendedFixResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadRecommendedFixResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -8212,6 +6384,7 @@ pub mod types {
     }
     ///`ReadRecommendedFixResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ReadRecommendedFixResponseResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub fix: ::std::option::Option<::std::string::String>,
@@ -8225,6 +6398,7 @@ pub mod types {
     }
     ///`ReadScanResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadScanResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -8237,6 +6411,7 @@ pub mod types {
     }
     ///`ReadTeamConfigResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadTeamConfigResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -8249,6 +6424,7 @@ pub mod types {
     }
     ///`ReadTeamConfigResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ReadTeamConfigResponseResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub analysis_configuration: ::std::option::Option<TeamAnalysisConfiguration>,
@@ -8260,6 +6436,7 @@ pub mod types {
     }
     ///`ReadTeamEnvelope`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadTeamEnvelope {
         ///True if the request succeeded.
         pub ok: bool,
@@ -8272,6 +6449,7 @@ pub mod types {
     }
     ///`ReadTeamGroupResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadTeamGroupResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -8284,6 +6462,7 @@ pub mod types {
     }
     ///`ReadTeamResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ReadTeamResponse {
         ///Applications belonging to the team.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -8311,6 +6490,7 @@ pub mod types {
     }
     ///`ReadTeamResponseMembersItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ReadTeamResponseMembersItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub team_role: ::std::option::Option<::std::string::String>,
@@ -8324,6 +6504,7 @@ pub mod types {
     }
     ///`ReadUserResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReadUserResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -8336,6 +6517,7 @@ pub mod types {
     }
     ///`RegisterWebhookRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct RegisterWebhookRequest {
         ///Webhook authentication type; defaults to `hmac` when a secret is given, or `bearer` when a token is given.
         #[serde(
@@ -8364,63 +6546,18 @@ pub mod types {
         }
     }
     ///Webhook authentication type; defaults to `hmac` when a secret is given, or `bearer` when a token is given.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum RegisterWebhookRequestAuthType {
-        #[serde(rename = "hmac")]
         Hmac,
-        #[serde(rename = "bearer")]
         Bearer,
-    }
-    impl ::std::fmt::Display for RegisterWebhookRequestAuthType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Hmac => f.write_str("hmac"),
-                Self::Bearer => f.write_str("bearer"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for RegisterWebhookRequestAuthType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "hmac" => Ok(Self::Hmac),
-                "bearer" => Ok(Self::Bearer),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RegisterWebhookRequestAuthType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RegisterWebhookRequestAuthType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`RegisterWebhookRequestEventsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct RegisterWebhookRequestEventsItem {
         ///Name of the event to subscribe to.
         pub name: RegisterWebhookRequestEventsItemName,
@@ -8431,59 +6568,17 @@ pub mod types {
         }
     }
     ///Name of the event to subscribe to.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum RegisterWebhookRequestEventsItemName {
-        #[serde(rename = "scan.finished")]
         ScanFinished,
-    }
-    impl ::std::fmt::Display for RegisterWebhookRequestEventsItemName {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::ScanFinished => f.write_str("scan.finished"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for RegisterWebhookRequestEventsItemName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "scan.finished" => Ok(Self::ScanFinished),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RegisterWebhookRequestEventsItemName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RegisterWebhookRequestEventsItemName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`RegisterWebhookResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct RegisterWebhookResponse {
         ///Whether the webhook registration succeeded.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8498,6 +6593,7 @@ pub mod types {
     }
     ///`RegisterWebhookResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct RegisterWebhookResponseResponse {
         ///Authentication type the webhook uses.
         #[serde(
@@ -8520,63 +6616,18 @@ pub mod types {
         }
     }
     ///Authentication type the webhook uses.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum RegisterWebhookResponseResponseAuthType {
-        #[serde(rename = "hmac")]
         Hmac,
-        #[serde(rename = "bearer")]
         Bearer,
-    }
-    impl ::std::fmt::Display for RegisterWebhookResponseResponseAuthType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Hmac => f.write_str("hmac"),
-                Self::Bearer => f.write_str("bearer"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for RegisterWebhookResponseResponseAuthType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "hmac" => Ok(Self::Hmac),
-                "bearer" => Ok(Self::Bearer),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RegisterWebhookResponseResponseAuthType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for RegisterWebhookResponseResponseAuthType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ReportCompare`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ReportCompare {
         ///Comparison of finding counts broken down by severity.
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
@@ -8607,6 +6658,7 @@ pub mod types {
     }
     ///`ReportParams`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ReportParams {
         pub apps: ::std::vec::Vec<ScacvEsAppAndBranch>,
         ///Start of the report window: oldest scan to include, as a Unix timestamp in seconds.
@@ -8620,70 +6672,20 @@ pub mod types {
         }
     }
     ///Kind of resource the role applies to.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ResourceType {
-        #[serde(rename = "organization")]
         Organization,
-        #[serde(rename = "application")]
         Application,
-        #[serde(rename = "organization_user")]
         OrganizationUser,
-        #[serde(rename = "team")]
         Team,
-    }
-    impl ::std::fmt::Display for ResourceType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Organization => f.write_str("organization"),
-                Self::Application => f.write_str("application"),
-                Self::OrganizationUser => f.write_str("organization_user"),
-                Self::Team => f.write_str("team"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ResourceType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "organization" => Ok(Self::Organization),
-                "application" => Ok(Self::Application),
-                "organization_user" => Ok(Self::OrganizationUser),
-                "team" => Ok(Self::Team),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ResourceType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ResourceType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`RetrievePackageInfoBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct RetrievePackageInfoBody {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub purls: ::std::vec::Vec<::std::string::String>,
@@ -8695,6 +6697,7 @@ pub mod types {
     }
     ///`RetrievePackageInfoResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct RetrievePackageInfoResponse {
         ///True when the request completed successfully.
         pub ok: bool,
@@ -8709,6 +6712,7 @@ pub mod types {
     }
     ///`Role`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct Role {
         ///Why the role exists and how it should be used.
         pub description: ::std::string::String,
@@ -8725,121 +6729,29 @@ pub mod types {
         }
     }
     ///Role kind: managed roles are maintained by Qwiet, while org roles are created and maintained by an organization admin.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum RoleRoleType {
-        #[serde(rename = "managed")]
         Managed,
-        #[serde(rename = "org")]
         Org,
-    }
-    impl ::std::fmt::Display for RoleRoleType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Managed => f.write_str("managed"),
-                Self::Org => f.write_str("org"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for RoleRoleType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "managed" => Ok(Self::Managed),
-                "org" => Ok(Self::Org),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RoleRoleType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RoleRoleType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///Role category, which decides where the role may be used: team roles only within teams, organization roles anywhere in the organization, and qwiet roles are predefined. The `qwiet` type is reserved for system roles and cannot be set when creating or updating custom roles.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum RoleType {
-        #[serde(rename = "team")]
         Team,
-        #[serde(rename = "organization")]
         Organization,
-        #[serde(rename = "qwiet")]
         Qwiet,
-    }
-    impl ::std::fmt::Display for RoleType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Team => f.write_str("team"),
-                Self::Organization => f.write_str("organization"),
-                Self::Qwiet => f.write_str("qwiet"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for RoleType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "team" => Ok(Self::Team),
-                "organization" => Ok(Self::Organization),
-                "qwiet" => Ok(Self::Qwiet),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for RoleType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for RoleType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///SAML configuration belonging to an organization.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SamlConfig {
         ///Whether logins started by the identity provider are permitted; disabled by default because SP-initiated logins are safer. When enabled, the SAML config gains an `idp_default_relay_state` field whose opaque value must be set as the IdP's default relay state, so Qwiet can route requests that arrive without a relay state.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8875,6 +6787,7 @@ pub mod types {
     }
     ///SAML configuration to create for an organization.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SamlConfigCreate {
         ///Whether logins started by the identity provider are permitted; disabled by default because SP-initiated logins are safer. When enabled, the SAML config gains an `idp_default_relay_state` field whose opaque value must be set as the IdP's default relay state, so Qwiet can route requests that arrive without a relay state.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8904,6 +6817,7 @@ pub mod types {
     ///Name and ID of a SAML configuration.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct SamlConfigName(::std::string::String);
     impl ::std::ops::Deref for SamlConfigName {
         type Target = ::std::string::String;
@@ -8959,6 +6873,7 @@ pub mod types {
     }
     ///SAML configuration changes for an organization.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct SamlConfigUpdate {
         ///Whether logins started by the identity provider are permitted; disabled by default because SP-initiated logins are safer. When enabled, the SAML config gains an `idp_default_relay_state` field whose opaque value must be set as the IdP's default relay state, so Qwiet can route requests that arrive without a relay state.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8986,6 +6901,7 @@ pub mod types {
     }
     ///Details required to provision a user through SAML.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SamlUser {
         ///User's email address.
         pub email: ::std::string::String,
@@ -9003,6 +6919,7 @@ pub mod types {
     }
     ///User IDs whose SAML access tokens are to be reset.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SamlUserAccessTokenResetRequest {
         ///V2 user IDs whose access tokens should be reset.
         pub user_ids: ::std::vec::Vec<::uuid::Uuid>,
@@ -9014,6 +6931,7 @@ pub mod types {
     }
     ///Outcome of resetting SAML user access tokens in bulk.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct SamlUserAccessTokenResetResponse {
         ///User IDs not found in the organization.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -9032,6 +6950,7 @@ pub mod types {
     }
     ///Role a user holds within a team.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SamlUserMembership {
         ///Role of the user within the team.
         pub role: SamlUserMembershipRole,
@@ -9044,134 +6963,33 @@ pub mod types {
         }
     }
     ///Role of the user within the team.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum SamlUserMembershipRole {
-        #[serde(rename = "TEAM_ADMIN")]
         TeamAdmin,
-        #[serde(rename = "TEAM_MEMBER")]
         TeamMember,
-        #[serde(rename = "TEAM_GUEST")]
         TeamGuest,
-    }
-    impl ::std::fmt::Display for SamlUserMembershipRole {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::TeamAdmin => f.write_str("TEAM_ADMIN"),
-                Self::TeamMember => f.write_str("TEAM_MEMBER"),
-                Self::TeamGuest => f.write_str("TEAM_GUEST"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for SamlUserMembershipRole {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "TEAM_ADMIN" => Ok(Self::TeamAdmin),
-                "TEAM_MEMBER" => Ok(Self::TeamMember),
-                "TEAM_GUEST" => Ok(Self::TeamGuest),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SamlUserMembershipRole {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SamlUserMembershipRole {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`SamlUserOrganizationRole`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum SamlUserOrganizationRole {
-        #[serde(rename = "SUPER_ADMIN")]
         SuperAdmin,
-        #[serde(rename = "POWER_USER")]
         PowerUser,
-        #[serde(rename = "MEMBER")]
         Member,
-        #[serde(rename = "GUEST")]
         Guest,
-        #[serde(rename = "TEAM_DEFINED")]
         TeamDefined,
-    }
-    impl ::std::fmt::Display for SamlUserOrganizationRole {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::SuperAdmin => f.write_str("SUPER_ADMIN"),
-                Self::PowerUser => f.write_str("POWER_USER"),
-                Self::Member => f.write_str("MEMBER"),
-                Self::Guest => f.write_str("GUEST"),
-                Self::TeamDefined => f.write_str("TEAM_DEFINED"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for SamlUserOrganizationRole {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "SUPER_ADMIN" => Ok(Self::SuperAdmin),
-                "POWER_USER" => Ok(Self::PowerUser),
-                "MEMBER" => Ok(Self::Member),
-                "GUEST" => Ok(Self::Guest),
-                "TEAM_DEFINED" => Ok(Self::TeamDefined),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for SamlUserOrganizationRole {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for SamlUserOrganizationRole {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`SamlUserProvisioningRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct SamlUserProvisioningRequest(pub ::std::vec::Vec<SamlUser>);
     impl ::std::ops::Deref for SamlUserProvisioningRequest {
         type Target = ::std::vec::Vec<SamlUser>;
@@ -9193,6 +7011,7 @@ pub mod types {
     }
     ///Outcome of provisioning users in bulk.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct SamlUserProvisioningResponse {
         ///Emails rejected because their domain is not reserved for the organization.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -9213,6 +7032,7 @@ pub mod types {
     }
     ///`SastVulnCounts`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SastVulnCounts {
         ///Count of critical-severity vulnerabilities.
         pub critical: i64,
@@ -9230,6 +7050,7 @@ pub mod types {
     }
     ///`ScaLicensesParams`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ScaLicensesParams {
         pub apps: ::std::vec::Vec<ScaLicensesParamsAppsItem>,
         ///Finding type.
@@ -9243,6 +7064,7 @@ pub mod types {
     }
     ///`ScaLicensesParamsAppsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ScaLicensesParamsAppsItem {
         ///Application ID.
         pub app: ::std::string::String,
@@ -9259,63 +7081,18 @@ pub mod types {
         }
     }
     ///Finding type.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ScaLicensesParamsFindingType {
-        #[serde(rename = "package")]
         Package,
-        #[serde(rename = "container_package")]
         ContainerPackage,
-    }
-    impl ::std::fmt::Display for ScaLicensesParamsFindingType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Package => f.write_str("package"),
-                Self::ContainerPackage => f.write_str("container_package"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ScaLicensesParamsFindingType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "package" => Ok(Self::Package),
-                "container_package" => Ok(Self::ContainerPackage),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ScaLicensesParamsFindingType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ScaLicensesParamsFindingType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///Details of a package found by software composition analysis (SCA).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ScaPackage {
         ///Names of the applications that include this package.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -9363,6 +7140,7 @@ pub mod types {
     }
     ///Supply-chain risk indicators flagged for this open-source package.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ScaPackageRiskType {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_abandoned: ::std::option::Option<bool>,
@@ -9380,6 +7158,7 @@ pub mod types {
     }
     ///`ScaPackagesParams`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ScaPackagesParams {
         ///Restrict results to these applications; when omitted, every app in the organization is used.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -9422,6 +7201,7 @@ pub mod types {
     }
     ///`ScaPackagesParamsAppsItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ScaPackagesParamsAppsItem {
         ///Application ID.
         pub app: ::std::string::String,
@@ -9440,6 +7220,7 @@ pub mod types {
     ///Only return packages affected by a CVE whose ID includes this substring. Not allowed together with `finding_tags` or a branch in `apps`.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct ScaPackagesParamsCve(::std::string::String);
     impl ::std::ops::Deref for ScaPackagesParamsCve {
         type Target = ::std::string::String;
@@ -9492,119 +7273,29 @@ pub mod types {
         }
     }
     ///Kind of package finding to return.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ScaPackagesParamsFindingType {
-        #[serde(rename = "package")]
         Package,
-        #[serde(rename = "container_package")]
         ContainerPackage,
-    }
-    impl ::std::fmt::Display for ScaPackagesParamsFindingType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Package => f.write_str("package"),
-                Self::ContainerPackage => f.write_str("container_package"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ScaPackagesParamsFindingType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "package" => Ok(Self::Package),
-                "container_package" => Ok(Self::ContainerPackage),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ScaPackagesParamsFindingType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for ScaPackagesParamsFindingType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///Sort direction; descending when not set.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ScaPackagesParamsOrder {
-        #[serde(rename = "desc")]
         Desc,
-        #[serde(rename = "asc")]
         Asc,
-    }
-    impl ::std::fmt::Display for ScaPackagesParamsOrder {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Desc => f.write_str("desc"),
-                Self::Asc => f.write_str("asc"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ScaPackagesParamsOrder {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "desc" => Ok(Self::Desc),
-                "asc" => Ok(Self::Asc),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ScaPackagesParamsOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ScaPackagesParamsOrder {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///Only return packages whose package URL includes this substring. Not allowed together with `finding_tags` or a branch in `apps`.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct ScaPackagesParamsPackageUrl(::std::string::String);
     impl ::std::ops::Deref for ScaPackagesParamsPackageUrl {
         type Target = ::std::string::String;
@@ -9657,102 +7348,28 @@ pub mod types {
         }
     }
     ///Sort field; `total_reachable_oss_vulns` when not set.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ScaPackagesParamsSort {
-        #[serde(rename = "package")]
         Package,
-        #[serde(rename = "package_url")]
         PackageUrl,
-        #[serde(rename = "type")]
         Type,
-        #[serde(rename = "version")]
         Version,
-        #[serde(rename = "license")]
         License,
-        #[serde(rename = "first_seen")]
         FirstSeen,
-        #[serde(rename = "total_vulns")]
         TotalVulns,
-        #[serde(rename = "total_oss_vulns")]
         TotalOssVulns,
-        #[serde(rename = "total_reachable")]
         TotalReachable,
-        #[serde(rename = "total_reachable_oss_vulns")]
         TotalReachableOssVulns,
-        #[serde(rename = "total_exploitable")]
         TotalExploitable,
-        #[serde(rename = "total_apps")]
         TotalApps,
-    }
-    impl ::std::fmt::Display for ScaPackagesParamsSort {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Package => f.write_str("package"),
-                Self::PackageUrl => f.write_str("package_url"),
-                Self::Type => f.write_str("type"),
-                Self::Version => f.write_str("version"),
-                Self::License => f.write_str("license"),
-                Self::FirstSeen => f.write_str("first_seen"),
-                Self::TotalVulns => f.write_str("total_vulns"),
-                Self::TotalOssVulns => f.write_str("total_oss_vulns"),
-                Self::TotalReachable => f.write_str("total_reachable"),
-                Self::TotalReachableOssVulns => f.write_str("total_reachable_oss_vulns"),
-                Self::TotalExploitable => f.write_str("total_exploitable"),
-                Self::TotalApps => f.write_str("total_apps"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ScaPackagesParamsSort {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "package" => Ok(Self::Package),
-                "package_url" => Ok(Self::PackageUrl),
-                "type" => Ok(Self::Type),
-                "version" => Ok(Self::Version),
-                "license" => Ok(Self::License),
-                "first_seen" => Ok(Self::FirstSeen),
-                "total_vulns" => Ok(Self::TotalVulns),
-                "total_oss_vulns" => Ok(Self::TotalOssVulns),
-                "total_reachable" => Ok(Self::TotalReachable),
-                "total_reachable_oss_vulns" => Ok(Self::TotalReachableOssVulns),
-                "total_exploitable" => Ok(Self::TotalExploitable),
-                "total_apps" => Ok(Self::TotalApps),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ScaPackagesParamsSort {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ScaPackagesParamsSort {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ScaVulnCounts`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ScaVulnCounts {
         ///Count of critical-severity vulnerabilities.
         pub critical: i64,
@@ -9772,6 +7389,7 @@ pub mod types {
     }
     ///`ScacvEsAppAndBranch`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ScacvEsAppAndBranch {
         ///Application ID.
         pub app: ::std::string::String,
@@ -9786,6 +7404,7 @@ pub mod types {
     }
     ///`ScacvEsParams`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ScacvEsParams {
         pub apps: ::std::vec::Vec<ScacvEsAppAndBranch>,
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
@@ -9801,6 +7420,7 @@ pub mod types {
     }
     ///`ScacveTrendsParams`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ScacveTrendsParams {
         pub apps: ::std::vec::Vec<ScacvEsAppAndBranch>,
         ///Start of the trend window: oldest scans to include, as a Unix timestamp in seconds.
@@ -9817,6 +7437,7 @@ pub mod types {
     }
     ///`Scan`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct Scan {
         ///App that the scan covers.
         pub app: ::std::string::String,
@@ -9869,6 +7490,7 @@ pub mod types {
     }
     ///Branch details: scan count plus the first and last scan.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ScanBranch {
         ///Branch name.
         pub branch_name: ::std::string::String,
@@ -9892,6 +7514,7 @@ pub mod types {
     }
     ///`ScanDiff`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ScanDiff {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub common: ::std::vec::Vec<ScanDiffFinding>,
@@ -9911,6 +7534,7 @@ pub mod types {
     }
     ///`ScanDiffFinding`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ScanDiffFinding {
         ///App to which this finding belongs.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -9955,6 +7579,7 @@ pub mod types {
     }
     ///`ScanInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ScanInfo {
         ///App that the scan covers.
         pub app: ::std::string::String,
@@ -9988,237 +7613,58 @@ pub mod types {
         }
     }
     ///Identifier of the analysis language.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ScanLanguage {
-        #[serde(rename = "java")]
         Java,
-        #[serde(rename = "go")]
         Go,
-        #[serde(rename = "csharp")]
         Csharp,
-        #[serde(rename = "javascript")]
         Javascript,
-        #[serde(rename = "c")]
         C,
-        #[serde(rename = "python")]
         Python,
-        #[serde(rename = "terraform_hcl")]
         TerraformHcl,
-        #[serde(rename = "ruby")]
         Ruby,
-        #[serde(rename = "php")]
         Php,
-        #[serde(rename = "fuzzytestlang")]
         Fuzzytestlang,
-        #[serde(rename = "kotlin")]
         Kotlin,
-        #[serde(rename = "swift")]
         Swift,
-        #[serde(rename = "plsql")]
         Plsql,
-        #[serde(rename = "apex")]
         Apex,
-        #[serde(rename = "groovy")]
         Groovy,
-    }
-    impl ::std::fmt::Display for ScanLanguage {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Java => f.write_str("java"),
-                Self::Go => f.write_str("go"),
-                Self::Csharp => f.write_str("csharp"),
-                Self::Javascript => f.write_str("javascript"),
-                Self::C => f.write_str("c"),
-                Self::Python => f.write_str("python"),
-                Self::TerraformHcl => f.write_str("terraform_hcl"),
-                Self::Ruby => f.write_str("ruby"),
-                Self::Php => f.write_str("php"),
-                Self::Fuzzytestlang => f.write_str("fuzzytestlang"),
-                Self::Kotlin => f.write_str("kotlin"),
-                Self::Swift => f.write_str("swift"),
-                Self::Plsql => f.write_str("plsql"),
-                Self::Apex => f.write_str("apex"),
-                Self::Groovy => f.write_str("groovy"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ScanLanguage {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "java" => Ok(Self::Java),
-                "go" => Ok(Self::Go),
-                "csharp" => Ok(Self::Csharp),
-                "javascript" => Ok(Self::Javascript),
-                "c" => Ok(Self::C),
-                "python" => Ok(Self::Python),
-                "terraform_hcl" => Ok(Self::TerraformHcl),
-                "ruby" => Ok(Self::Ruby),
-                "php" => Ok(Self::Php),
-                "fuzzytestlang" => Ok(Self::Fuzzytestlang),
-                "kotlin" => Ok(Self::Kotlin),
-                "swift" => Ok(Self::Swift),
-                "plsql" => Ok(Self::Plsql),
-                "apex" => Ok(Self::Apex),
-                "groovy" => Ok(Self::Groovy),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ScanLanguage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ScanLanguage {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///Identifier of the analysis platform.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum ScanPlatform {
-        #[serde(rename = "java")]
         Java,
-        #[serde(rename = "go")]
         Go,
-        #[serde(rename = "csharp")]
         Csharp,
-        #[serde(rename = "javascript")]
         Javascript,
-        #[serde(rename = "c")]
         C,
-        #[serde(rename = "python")]
         Python,
-        #[serde(rename = "terraform_hcl")]
         TerraformHcl,
-        #[serde(rename = "ruby")]
         Ruby,
-        #[serde(rename = "php")]
         Php,
-        #[serde(rename = "fuzzytestlang")]
         Fuzzytestlang,
-        #[serde(rename = "kotlin")]
         Kotlin,
-        #[serde(rename = "javasrc")]
         Javasrc,
-        #[serde(rename = "pythonsrc")]
         Pythonsrc,
-        #[serde(rename = "jssrc")]
         Jssrc,
-        #[serde(rename = "secrets")]
         Secrets,
-        #[serde(rename = "swiftsrc")]
         Swiftsrc,
-        #[serde(rename = "plsql")]
         Plsql,
-        #[serde(rename = "apex")]
         Apex,
-        #[serde(rename = "groovy")]
         Groovy,
-    }
-    impl ::std::fmt::Display for ScanPlatform {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Java => f.write_str("java"),
-                Self::Go => f.write_str("go"),
-                Self::Csharp => f.write_str("csharp"),
-                Self::Javascript => f.write_str("javascript"),
-                Self::C => f.write_str("c"),
-                Self::Python => f.write_str("python"),
-                Self::TerraformHcl => f.write_str("terraform_hcl"),
-                Self::Ruby => f.write_str("ruby"),
-                Self::Php => f.write_str("php"),
-                Self::Fuzzytestlang => f.write_str("fuzzytestlang"),
-                Self::Kotlin => f.write_str("kotlin"),
-                Self::Javasrc => f.write_str("javasrc"),
-                Self::Pythonsrc => f.write_str("pythonsrc"),
-                Self::Jssrc => f.write_str("jssrc"),
-                Self::Secrets => f.write_str("secrets"),
-                Self::Swiftsrc => f.write_str("swiftsrc"),
-                Self::Plsql => f.write_str("plsql"),
-                Self::Apex => f.write_str("apex"),
-                Self::Groovy => f.write_str("groovy"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for ScanPlatform {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "java" => Ok(Self::Java),
-                "go" => Ok(Self::Go),
-                "csharp" => Ok(Self::Csharp),
-                "javascript" => Ok(Self::Javascript),
-                "c" => Ok(Self::C),
-                "python" => Ok(Self::Python),
-                "terraform_hcl" => Ok(Self::TerraformHcl),
-                "ruby" => Ok(Self::Ruby),
-                "php" => Ok(Self::Php),
-                "fuzzytestlang" => Ok(Self::Fuzzytestlang),
-                "kotlin" => Ok(Self::Kotlin),
-                "javasrc" => Ok(Self::Javasrc),
-                "pythonsrc" => Ok(Self::Pythonsrc),
-                "jssrc" => Ok(Self::Jssrc),
-                "secrets" => Ok(Self::Secrets),
-                "swiftsrc" => Ok(Self::Swiftsrc),
-                "plsql" => Ok(Self::Plsql),
-                "apex" => Ok(Self::Apex),
-                "groovy" => Ok(Self::Groovy),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ScanPlatform {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ScanPlatform {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ScansCheckReportResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ScansCheckReportResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -10232,6 +7678,7 @@ pub mod types {
     ///`Scope`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct Scope(::std::string::String);
     impl ::std::ops::Deref for Scope {
         type Target = ::std::string::String;
@@ -10287,6 +7734,7 @@ pub mod types {
     }
     ///`SearchDependencyResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SearchDependencyResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -10299,6 +7747,7 @@ pub mod types {
     }
     ///Settings for secrets detection.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct SecretsConfiguration {
         ///True to turn off secrets detection entirely.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10314,6 +7763,7 @@ pub mod types {
     }
     ///`SendInBulkToJiraRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SendInBulkToJiraRequest {
         ///IDs of the findings to send to Jira.
         pub finding_ids: ::std::vec::Vec<f64>,
@@ -10327,6 +7777,7 @@ pub mod types {
     }
     ///Base branch to set; providing a branch may implicitly turn on base scanning for the project.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SetBaseBranch {
         ///Name of the branch to make the base branch.
         pub branch_name: ::std::string::String,
@@ -10338,6 +7789,7 @@ pub mod types {
     }
     ///Result of setting a base branch, including how many of its scans were reprocessed (may be 0).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SetBaseBranchResponse {
         ///Name of the branch made the base branch.
         pub branch_name: ::std::string::String,
@@ -10353,6 +7805,7 @@ pub mod types {
     ///`SetUpWebhookVersion`
     #[derive(::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct SetUpWebhookVersion(i64);
     impl ::std::ops::Deref for SetUpWebhookVersion {
         type Target = i64;
@@ -10392,70 +7845,20 @@ pub mod types {
         }
     }
     ///Severity level of a finding.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum Severity {
-        #[serde(rename = "low")]
         Low,
-        #[serde(rename = "medium")]
         Medium,
-        #[serde(rename = "high")]
         High,
-        #[serde(rename = "critical")]
         Critical,
-    }
-    impl ::std::fmt::Display for Severity {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Low => f.write_str("low"),
-                Self::Medium => f.write_str("medium"),
-                Self::High => f.write_str("high"),
-                Self::Critical => f.write_str("critical"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for Severity {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "low" => Ok(Self::Low),
-                "medium" => Ok(Self::Medium),
-                "high" => Ok(Self::High),
-                "critical" => Ok(Self::Critical),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for Severity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for Severity {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`ShallowCompound`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct ShallowCompound {
         ///Apps that are part of the compound.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -10473,74 +7876,21 @@ pub mod types {
         }
     }
     ///`Status`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum Status {
-        #[serde(rename = "unset")]
         Unset,
-        #[serde(rename = "fixed")]
         Fixed,
-        #[serde(rename = "ignored")]
         Ignored,
-        #[serde(rename = "3rdparty")]
         X3rdparty,
-        #[serde(rename = "any")]
         Any,
-    }
-    impl ::std::fmt::Display for Status {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Unset => f.write_str("unset"),
-                Self::Fixed => f.write_str("fixed"),
-                Self::Ignored => f.write_str("ignored"),
-                Self::X3rdparty => f.write_str("3rdparty"),
-                Self::Any => f.write_str("any"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for Status {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "unset" => Ok(Self::Unset),
-                "fixed" => Ok(Self::Fixed),
-                "ignored" => Ok(Self::Ignored),
-                "3rdparty" => Ok(Self::X3rdparty),
-                "any" => Ok(Self::Any),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for Status {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for Status {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`StatusLog`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct StatusLog {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub gh_pr_link: ::std::option::Option<::std::string::String>,
@@ -10556,6 +7906,7 @@ pub mod types {
     }
     ///A single row of the aggregated streamlined response, summing counts for all compounds and standalone apps within one team or application group.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct StreamlinedAggregate {
         pub analysis_status: StreamlinedAggregateAnalysisStatus,
         ///Count of distinct compounds (a polyglot compound counts once) plus standalone apps included in this row.
@@ -10584,6 +7935,7 @@ pub mod types {
     }
     ///Compound analysis status counts split per capability. SAST and SCA have separate buckets, so a caller can tell, for example, that SCA passed everywhere while SAST failed for some compounds.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct StreamlinedAggregateAnalysisStatus {
         pub sast: AnalysisStatusCounts,
         pub sca: AnalysisStatusCounts,
@@ -10595,6 +7947,7 @@ pub mod types {
     }
     ///OSS and container package counts summed over every successful project scan in a polyglot scan, along with how many of each have one or more vulnerabilities.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct StreamlinedPackageCounts {
         ///Overall count of container packages.
         pub container: i64,
@@ -10612,6 +7965,7 @@ pub mod types {
     }
     ///`StreamlinedScan`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct StreamlinedScan {
         ///Agent that performed the scan.
         pub agent: ::std::string::String,
@@ -10642,6 +7996,7 @@ pub mod types {
     }
     ///`SubmitFindingsToAzureBoardRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SubmitFindingsToAzureBoardRequest {
         ///Additional request parameters as string keys mapped to string values.
         #[serde(
@@ -10664,6 +8019,7 @@ pub mod types {
     }
     ///`Subscription`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct Subscription {
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
         pub capabilities: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -10681,6 +8037,7 @@ pub mod types {
     }
     ///`SubscriptionUsage`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct SubscriptionUsage {
         ///Current usage of this property under the subscription.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10696,6 +8053,7 @@ pub mod types {
     }
     ///`SuccessResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct SuccessResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -10708,6 +8066,7 @@ pub mod types {
     ///`Tag`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum Tag {
         String(TagWithString),
         Number(TagWithNumber),
@@ -10725,6 +8084,7 @@ pub mod types {
     ///`TagCount`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
+    #[non_exhaustive]
     pub enum TagCount {
         Variant0 {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10751,6 +8111,7 @@ pub mod types {
     }
     ///`TagWithNumber`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct TagWithNumber {
         ///Tag key.
         pub key: ::std::string::String,
@@ -10764,6 +8125,7 @@ pub mod types {
     }
     ///`TagWithString`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct TagWithString {
         ///Tag key.
         pub key: ::std::string::String,
@@ -10777,6 +8139,7 @@ pub mod types {
     }
     ///Analysis settings at the team level.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct TeamAnalysisConfiguration {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub secrets: ::std::option::Option<SecretsConfiguration>,
@@ -10788,6 +8151,7 @@ pub mod types {
     }
     ///`ToggleCompoundArchiveBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct ToggleCompoundArchiveBody {
         ///`true` archives the compound; `false` restores it.
         pub is_archived: bool,
@@ -10799,6 +8163,7 @@ pub mod types {
     }
     ///`Token`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct Token {
         ///Why the token exists and how it should be used.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10825,6 +8190,7 @@ pub mod types {
     }
     ///`TokenRenewalResponseHandling`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct TokenRenewalResponseHandling {
         ///Response field holding the token.
         #[serde(
@@ -10851,62 +8217,18 @@ pub mod types {
         }
     }
     ///`TokenType`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum TokenType {
-        #[serde(rename = "access")]
         Access,
-        #[serde(rename = "integration")]
         Integration,
-    }
-    impl ::std::fmt::Display for TokenType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Access => f.write_str("access"),
-                Self::Integration => f.write_str("integration"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for TokenType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "access" => Ok(Self::Access),
-                "integration" => Ok(Self::Integration),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for TokenType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for TokenType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`UpdateAppConfigBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpdateAppConfigBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub analysis_configuration: ::std::option::Option<AppAnalysisConfiguration>,
@@ -10921,6 +8243,7 @@ pub mod types {
     }
     ///`UpdateAppConfigResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpdateAppConfigResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -10933,6 +8256,7 @@ pub mod types {
     }
     ///`UpdateAppConfigResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpdateAppConfigResponseResponse {
         ///Default branch of the repository.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10945,6 +8269,7 @@ pub mod types {
     }
     ///`UpdateAppDefaultBranchBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpdateAppDefaultBranchBody {
         ///Default branch of the repository.
         pub default_branch: ::std::string::String,
@@ -10956,6 +8281,7 @@ pub mod types {
     }
     ///`UpdateAppDefaultBranchResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpdateAppDefaultBranchResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -10968,6 +8294,7 @@ pub mod types {
     }
     ///`UpdateAppDefaultBranchResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpdateAppDefaultBranchResponseResponse {
         ///Default branch of the repository.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -10980,6 +8307,7 @@ pub mod types {
     }
     ///`UpdateAppLabelsRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpdateAppLabelsRequest {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub add: ::std::vec::Vec<::std::string::String>,
@@ -10996,6 +8324,7 @@ pub mod types {
     }
     ///`UpdateAppLabelsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpdateAppLabelsResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -11008,6 +8337,7 @@ pub mod types {
     }
     ///`UpdateGroupRoleRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpdateGroupRoleRequest {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub team_role: ::std::option::Option<::std::string::String>,
@@ -11019,6 +8349,7 @@ pub mod types {
     }
     ///`UpdateOrgSamlConfigResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpdateOrgSamlConfigResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -11031,6 +8362,7 @@ pub mod types {
     }
     ///`UpdateOrganizationUserRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpdateOrganizationUserRequest {
         ///Role to assign to the user.
         pub org_role: UpdateOrganizationUserRequestOrgRole,
@@ -11041,97 +8373,21 @@ pub mod types {
         }
     }
     ///Role to assign to the user.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[non_exhaustive]
     pub enum UpdateOrganizationUserRequestOrgRole {
-        #[serde(rename = "SUPER_ADMIN")]
         SuperAdmin,
-        #[serde(rename = "POWER_USER")]
         PowerUser,
-        #[serde(rename = "MEMBER")]
         Member,
-        #[serde(rename = "GUEST")]
         Guest,
-        #[serde(rename = "TEAM_DEFINED")]
         TeamDefined,
-    }
-    impl ::std::fmt::Display for UpdateOrganizationUserRequestOrgRole {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::SuperAdmin => f.write_str("SUPER_ADMIN"),
-                Self::PowerUser => f.write_str("POWER_USER"),
-                Self::Member => f.write_str("MEMBER"),
-                Self::Guest => f.write_str("GUEST"),
-                Self::TeamDefined => f.write_str("TEAM_DEFINED"),
-            }
-        }
-    }
-    impl ::std::str::FromStr for UpdateOrganizationUserRequestOrgRole {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "SUPER_ADMIN" => Ok(Self::SuperAdmin),
-                "POWER_USER" => Ok(Self::PowerUser),
-                "MEMBER" => Ok(Self::Member),
-                "GUEST" => Ok(Self::Guest),
-                "TEAM_DEFINED" => Ok(Self::TeamDefined),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for UpdateOrganizationUserRequestOrgRole {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for UpdateOrganizationUserRequestOrgRole {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///Error body of this operation: the union of the shapes it documents per status.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct UpdateRbacRoleError {
-        ///Machine-readable code identifying the failure.
-        pub code: ::std::string::String,
-        ///Human-readable explanation of the error code.
-        pub message: ::std::string::String,
-        ///True if the request succeeded, false otherwise.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ok: ::std::option::Option<bool>,
-        ///HTTP status code of the error.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub status: ::std::option::Option<f64>,
-        ///Validation problems to fix before sending the request again.
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub validation_errors: ::std::vec::Vec<::std::string::String>,
-    }
-    impl UpdateRbacRoleError {
-        pub fn builder() -> builder::UpdateRbacRoleError {
-            Default::default()
-        }
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        Other(::std::string::String),
     }
     ///`UpdateRbacRoleRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpdateRbacRoleRequest {
         ///New description for the role.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11149,6 +8405,7 @@ pub mod types {
     }
     ///`UpdateSavedSearchBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpdateSavedSearchBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub path_name: ::std::option::Option<::std::string::String>,
@@ -11164,6 +8421,7 @@ pub mod types {
     }
     ///`UpdateTeamAppsRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpdateTeamAppsRequest {
         ///Applications to add to the team.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -11184,6 +8442,7 @@ pub mod types {
     }
     ///`UpdateTeamAppsResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpdateTeamAppsResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -11196,6 +8455,7 @@ pub mod types {
     }
     ///`UpdateTeamConfigBody`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpdateTeamConfigBody {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub analysis_configuration: ::std::option::Option<TeamAnalysisConfiguration>,
@@ -11207,6 +8467,7 @@ pub mod types {
     }
     ///`UpdateTeamConfigResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpdateTeamConfigResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -11219,6 +8480,7 @@ pub mod types {
     }
     ///`UpdateTeamConfigResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpdateTeamConfigResponseResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub analysis_configuration: ::std::option::Option<TeamAnalysisConfiguration>,
@@ -11230,6 +8492,7 @@ pub mod types {
     }
     ///`UpdateTeamMembershipRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpdateTeamMembershipRequest {
         ///Members to add to the team.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -11251,6 +8514,7 @@ pub mod types {
     }
     ///`UpdateTeamMembershipRequestAddTeamMembershipItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpdateTeamMembershipRequestAddTeamMembershipItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub team_role: ::std::option::Option<::std::string::String>,
@@ -11264,6 +8528,7 @@ pub mod types {
     }
     ///`UpdateTeamMembershipRequestRemoveTeamMembershipItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpdateTeamMembershipRequestRemoveTeamMembershipItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub team_role: ::std::option::Option<::std::string::String>,
@@ -11277,6 +8542,7 @@ pub mod types {
     }
     ///`UpdateTeamMembershipResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpdateTeamMembershipResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -11289,6 +8555,7 @@ pub mod types {
     }
     ///`UpdateTeamMetadataRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpdateTeamMetadataRequest {
         ///New name for the team.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -11303,6 +8570,7 @@ pub mod types {
     }
     ///`UpdateTeamMetadataResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpdateTeamMetadataResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -11315,6 +8583,7 @@ pub mod types {
     }
     ///`UpdateTeamRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpdateTeamRequest {
         ///Applications to add to the team.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -11344,6 +8613,7 @@ pub mod types {
     }
     ///`UpdateTeamRequestAddTeamMembershipItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpdateTeamRequestAddTeamMembershipItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub team_role: ::std::option::Option<::std::string::String>,
@@ -11357,6 +8627,7 @@ pub mod types {
     }
     ///`UpdateTeamRequestRemoveTeamMembershipItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpdateTeamRequestRemoveTeamMembershipItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub team_role: ::std::option::Option<::std::string::String>,
@@ -11370,6 +8641,7 @@ pub mod types {
     }
     ///`UpdateTeamResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpdateTeamResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -11382,6 +8654,7 @@ pub mod types {
     }
     ///`UpsertAppGroupRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UpsertAppGroupRequest {
         ///Application IDs to add to the group.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -11400,6 +8673,7 @@ pub mod types {
     }
     ///`UpsertAppGroupResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpsertAppGroupResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -11412,6 +8686,7 @@ pub mod types {
     }
     ///`UpsertCheckAnalysisConfigurationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpsertCheckAnalysisConfigurationResponse {
         ///True if the request succeeded.
         pub ok: bool,
@@ -11424,6 +8699,7 @@ pub mod types {
     }
     ///`UpsertCheckAnalysisConfigurationResponseResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpsertCheckAnalysisConfigurationResponseResponse {
         #[serde(rename = "contentHash")]
         pub content_hash: ::std::string::String,
@@ -11436,6 +8712,7 @@ pub mod types {
     }
     ///`UpsertGroupIntoTeamRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct UpsertGroupIntoTeamRequest {
         pub group_ids: ::std::vec::Vec<GroupAndRole>,
     }
@@ -11446,6 +8723,7 @@ pub mod types {
     }
     ///`UserMembershipInfo`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UserMembershipInfo {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
@@ -11479,6 +8757,7 @@ pub mod types {
     }
     ///`UserMembershipInfoInvitesItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UserMembershipInfoInvitesItem {
         #[serde(
             rename = "inviteId",
@@ -11500,6 +8779,7 @@ pub mod types {
     }
     ///`UserMembershipInfoMembershipItem`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct UserMembershipInfoMembershipItem {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub organization: ::std::option::Option<::uuid::Uuid>,
@@ -11516,6 +8796,7 @@ pub mod types {
     }
     ///`VariableInfoGlobal`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct VariableInfoGlobal {
         #[serde(
             rename = "Global",
@@ -11530,6 +8811,7 @@ pub mod types {
     }
     ///`VariableInfoGlobalGlobal`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct VariableInfoGlobalGlobal {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub symbol: ::std::option::Option<::std::string::String>,
@@ -11543,6 +8825,7 @@ pub mod types {
     }
     ///`VariableInfoLocal`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct VariableInfoLocal {
         #[serde(
             rename = "Local",
@@ -11557,6 +8840,7 @@ pub mod types {
     }
     ///`VariableInfoLocalLocal`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct VariableInfoLocalLocal {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub symbol: ::std::option::Option<::std::string::String>,
@@ -11570,6 +8854,7 @@ pub mod types {
     }
     ///`VariableInfoMember`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct VariableInfoMember {
         #[serde(
             rename = "Member",
@@ -11584,6 +8869,7 @@ pub mod types {
     }
     ///`VariableInfoMemberMember`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct VariableInfoMemberMember {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub enclosing_class: ::std::option::Option<::std::string::String>,
@@ -11599,6 +8885,7 @@ pub mod types {
     }
     ///`VariableInfoParameter`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct VariableInfoParameter {
         #[serde(
             rename = "Parameter",
@@ -11613,6 +8900,7 @@ pub mod types {
     }
     ///`VariableInfoParameterParameter`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct VariableInfoParameterParameter {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_output_param: ::std::option::Option<bool>,
@@ -11630,6 +8918,7 @@ pub mod types {
     }
     ///`VariableInfoReturn`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct VariableInfoReturn {
         #[serde(
             rename = "Return",
@@ -11644,6 +8933,7 @@ pub mod types {
     }
     ///`VariableInfoReturnReturn`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct VariableInfoReturnReturn {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
@@ -11655,6 +8945,7 @@ pub mod types {
     }
     ///`VariableInfoStack`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct VariableInfoStack {
         #[serde(
             rename = "Stack",
@@ -11669,6 +8960,7 @@ pub mod types {
     }
     ///`VariableInfoStackStack`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct VariableInfoStackStack {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
@@ -11680,6 +8972,7 @@ pub mod types {
     }
     ///`Version`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
     pub struct Version {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub findings_summaries: ::std::vec::Vec<FindingsSummary>,
@@ -11703,6 +8996,7 @@ pub mod types {
     ///`Versions`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
+    #[non_exhaustive]
     pub struct Versions(pub ::std::vec::Vec<Version>);
     impl ::std::ops::Deref for Versions {
         type Target = ::std::vec::Vec<Version>;
@@ -11722,6 +9016,7 @@ pub mod types {
     }
     ///`WebhookConfigurationResponse`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct WebhookConfigurationResponse {
         ///Events this webhook URL is subscribed to. Available events can be listed via the `/alerting/events` endpoint.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -11743,6 +9038,7 @@ pub mod types {
     }
     ///`WebhookTokenRenewMetadata`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct WebhookTokenRenewMetadata {
         ///True to send the body as JSON, false to send it as form data.
         #[serde(
@@ -11777,6 +9073,7 @@ pub mod types {
     }
     ///`WizProjectEnrollmentRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct WizProjectEnrollmentRequest {
         ///Enrichment type: `SAST` or `SCA`.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -11795,6 +9092,7 @@ pub mod types {
     }
     ///`WizStoreCredsRequest`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[non_exhaustive]
     pub struct WizStoreCredsRequest {
         ///Wiz GraphQL API endpoint, e.g. `https://api.us17.app.wiz.io/graphql`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -15441,123 +12739,6 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct CreateCustomRbacRoleError {
-            code: ::std::result::Result<::std::string::String, ::std::string::String>,
-            message: ::std::result::Result<::std::string::String, ::std::string::String>,
-            ok: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            status: ::std::result::Result<
-                ::std::option::Option<f64>,
-                ::std::string::String,
-            >,
-            validation_errors: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for CreateCustomRbacRoleError {
-            fn default() -> Self {
-                Self {
-                    code: Err("no value supplied for code".to_string()),
-                    message: Err("no value supplied for message".to_string()),
-                    ok: Ok(Default::default()),
-                    status: Ok(Default::default()),
-                    validation_errors: Ok(Default::default()),
-                }
-            }
-        }
-        impl CreateCustomRbacRoleError {
-            pub fn code<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
-                self
-            }
-            pub fn message<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.message = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
-                self
-            }
-            pub fn ok<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.ok = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for ok: {e}"));
-                self
-            }
-            pub fn status<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
-                self
-            }
-            pub fn validation_errors<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.validation_errors = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for validation_errors: {e}"
-                        )
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CreateCustomRbacRoleError>
-        for super::CreateCustomRbacRoleError {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CreateCustomRbacRoleError,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    code: value.code?,
-                    message: value.message?,
-                    ok: value.ok?,
-                    status: value.status?,
-                    validation_errors: value.validation_errors?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CreateCustomRbacRoleError>
-        for CreateCustomRbacRoleError {
-            fn from(value: super::CreateCustomRbacRoleError) -> Self {
-                Self {
-                    code: Ok(value.code),
-                    message: Ok(value.message),
-                    ok: Ok(value.ok),
-                    status: Ok(value.status),
-                    validation_errors: Ok(value.validation_errors),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct CreateCustomRbacRoleRequest {
             description: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -16793,216 +13974,6 @@ pub mod types {
             fn from(value: super::DataflowElementVariableInfo) -> Self {
                 Self {
                     variable: Ok(value.variable),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct DeleteCustomRbacRoleError {
-            code: ::std::result::Result<::std::string::String, ::std::string::String>,
-            message: ::std::result::Result<::std::string::String, ::std::string::String>,
-            ok: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            status: ::std::result::Result<
-                ::std::option::Option<f64>,
-                ::std::string::String,
-            >,
-            validation_errors: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for DeleteCustomRbacRoleError {
-            fn default() -> Self {
-                Self {
-                    code: Err("no value supplied for code".to_string()),
-                    message: Err("no value supplied for message".to_string()),
-                    ok: Ok(Default::default()),
-                    status: Ok(Default::default()),
-                    validation_errors: Ok(Default::default()),
-                }
-            }
-        }
-        impl DeleteCustomRbacRoleError {
-            pub fn code<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
-                self
-            }
-            pub fn message<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.message = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
-                self
-            }
-            pub fn ok<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.ok = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for ok: {e}"));
-                self
-            }
-            pub fn status<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
-                self
-            }
-            pub fn validation_errors<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.validation_errors = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for validation_errors: {e}"
-                        )
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<DeleteCustomRbacRoleError>
-        for super::DeleteCustomRbacRoleError {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: DeleteCustomRbacRoleError,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    code: value.code?,
-                    message: value.message?,
-                    ok: value.ok?,
-                    status: value.status?,
-                    validation_errors: value.validation_errors?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::DeleteCustomRbacRoleError>
-        for DeleteCustomRbacRoleError {
-            fn from(value: super::DeleteCustomRbacRoleError) -> Self {
-                Self {
-                    code: Ok(value.code),
-                    message: Ok(value.message),
-                    ok: Ok(value.ok),
-                    status: Ok(value.status),
-                    validation_errors: Ok(value.validation_errors),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct DeleteOrgUserError {
-            code: ::std::result::Result<::std::string::String, ::std::string::String>,
-            message: ::std::result::Result<::std::string::String, ::std::string::String>,
-            ok: ::std::result::Result<bool, ::std::string::String>,
-            validation_errors: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for DeleteOrgUserError {
-            fn default() -> Self {
-                Self {
-                    code: Err("no value supplied for code".to_string()),
-                    message: Err("no value supplied for message".to_string()),
-                    ok: Err("no value supplied for ok".to_string()),
-                    validation_errors: Ok(Default::default()),
-                }
-            }
-        }
-        impl DeleteOrgUserError {
-            pub fn code<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
-                self
-            }
-            pub fn message<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.message = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
-                self
-            }
-            pub fn ok<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.ok = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for ok: {e}"));
-                self
-            }
-            pub fn validation_errors<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.validation_errors = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for validation_errors: {e}"
-                        )
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<DeleteOrgUserError> for super::DeleteOrgUserError {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: DeleteOrgUserError,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    code: value.code?,
-                    message: value.message?,
-                    ok: value.ok?,
-                    validation_errors: value.validation_errors?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::DeleteOrgUserError> for DeleteOrgUserError {
-            fn from(value: super::DeleteOrgUserError) -> Self {
-                Self {
-                    code: Ok(value.code),
-                    message: Ok(value.message),
-                    ok: Ok(value.ok),
-                    validation_errors: Ok(value.validation_errors),
                 }
             }
         }
@@ -41962,122 +38933,6 @@ pub mod types {
             }
         }
         #[derive(Clone, Debug)]
-        pub struct UpdateRbacRoleError {
-            code: ::std::result::Result<::std::string::String, ::std::string::String>,
-            message: ::std::result::Result<::std::string::String, ::std::string::String>,
-            ok: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            status: ::std::result::Result<
-                ::std::option::Option<f64>,
-                ::std::string::String,
-            >,
-            validation_errors: ::std::result::Result<
-                ::std::vec::Vec<::std::string::String>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for UpdateRbacRoleError {
-            fn default() -> Self {
-                Self {
-                    code: Err("no value supplied for code".to_string()),
-                    message: Err("no value supplied for message".to_string()),
-                    ok: Ok(Default::default()),
-                    status: Ok(Default::default()),
-                    validation_errors: Ok(Default::default()),
-                }
-            }
-        }
-        impl UpdateRbacRoleError {
-            pub fn code<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
-                self
-            }
-            pub fn message<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.message = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
-                self
-            }
-            pub fn ok<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.ok = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for ok: {e}"));
-                self
-            }
-            pub fn status<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<f64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.status = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for status: {e}")
-                    });
-                self
-            }
-            pub fn validation_errors<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.validation_errors = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for validation_errors: {e}"
-                        )
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<UpdateRbacRoleError>
-        for super::UpdateRbacRoleError {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: UpdateRbacRoleError,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    code: value.code?,
-                    message: value.message?,
-                    ok: value.ok?,
-                    status: value.status?,
-                    validation_errors: value.validation_errors?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::UpdateRbacRoleError> for UpdateRbacRoleError {
-            fn from(value: super::UpdateRbacRoleError) -> Self {
-                Self {
-                    code: Ok(value.code),
-                    message: Ok(value.message),
-                    ok: Ok(value.ok),
-                    status: Ok(value.status),
-                    validation_errors: Ok(value.validation_errors),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct UpdateRbacRoleRequest {
             description: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -45267,6 +42122,3515 @@ pub mod types {
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    impl AnalyzeFailureAffects {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::All => "all",
+                Self::Sast => "sast",
+                Self::Sca => "sca",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for AnalyzeFailureAffects {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for AnalyzeFailureAffects {
+        fn from(value: &str) -> Self {
+            match value {
+                "all" => Self::All,
+                "sast" => Self::Sast,
+                "sca" => Self::Sca,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for AnalyzeFailureAffects {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "all" => Self::All,
+                "sast" => Self::Sast,
+                "sca" => Self::Sca,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AnalyzeFailureAffects {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for AnalyzeFailureAffects {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AnalyzeFailureAffects {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl AnalyzeFailureCategory {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::ConfigLoad => "config_load",
+                Self::LanguageDetection => "language_detection",
+                Self::LanguageExclusion => "language_exclusion",
+                Self::CompoundGuess => "compound_guess",
+                Self::InputValidation => "input_validation",
+                Self::AuthValidation => "auth_validation",
+                Self::RemediationConfig => "remediation_config",
+                Self::ProjectCreation => "project_creation",
+                Self::SubscriptionLimit => "subscription_limit",
+                Self::CpgGeneration => "cpg_generation",
+                Self::ResourceDownload => "resource_download",
+                Self::ScaAnalysis => "sca_analysis",
+                Self::Unknown => "unknown",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for AnalyzeFailureCategory {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for AnalyzeFailureCategory {
+        fn from(value: &str) -> Self {
+            match value {
+                "config_load" => Self::ConfigLoad,
+                "language_detection" => Self::LanguageDetection,
+                "language_exclusion" => Self::LanguageExclusion,
+                "compound_guess" => Self::CompoundGuess,
+                "input_validation" => Self::InputValidation,
+                "auth_validation" => Self::AuthValidation,
+                "remediation_config" => Self::RemediationConfig,
+                "project_creation" => Self::ProjectCreation,
+                "subscription_limit" => Self::SubscriptionLimit,
+                "cpg_generation" => Self::CpgGeneration,
+                "resource_download" => Self::ResourceDownload,
+                "sca_analysis" => Self::ScaAnalysis,
+                "unknown" => Self::Unknown,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for AnalyzeFailureCategory {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "config_load" => Self::ConfigLoad,
+                "language_detection" => Self::LanguageDetection,
+                "language_exclusion" => Self::LanguageExclusion,
+                "compound_guess" => Self::CompoundGuess,
+                "input_validation" => Self::InputValidation,
+                "auth_validation" => Self::AuthValidation,
+                "remediation_config" => Self::RemediationConfig,
+                "project_creation" => Self::ProjectCreation,
+                "subscription_limit" => Self::SubscriptionLimit,
+                "cpg_generation" => Self::CpgGeneration,
+                "resource_download" => Self::ResourceDownload,
+                "sca_analysis" => Self::ScaAnalysis,
+                "unknown" => Self::Unknown,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AnalyzeFailureCategory {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for AnalyzeFailureCategory {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for AnalyzeFailureCategory {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl Assignment {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Unassigned => "unassigned",
+                Self::Assigned => "assigned",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for Assignment {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for Assignment {
+        fn from(value: &str) -> Self {
+            match value {
+                "unassigned" => Self::Unassigned,
+                "assigned" => Self::Assigned,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for Assignment {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "unassigned" => Self::Unassigned,
+                "assigned" => Self::Assigned,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Assignment {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for Assignment {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Assignment {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl CheckScansBodyMetaKind {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Single => "single",
+                Self::Diff => "diff",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for CheckScansBodyMetaKind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for CheckScansBodyMetaKind {
+        fn from(value: &str) -> Self {
+            match value {
+                "single" => Self::Single,
+                "diff" => Self::Diff,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for CheckScansBodyMetaKind {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "single" => Self::Single,
+                "diff" => Self::Diff,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CheckScansBodyMetaKind {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for CheckScansBodyMetaKind {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for CheckScansBodyMetaKind {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl Diff {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::New => "new",
+                Self::Regression => "regression",
+                Self::Common => "common",
+                Self::Fixed => "fixed",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for Diff {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for Diff {
+        fn from(value: &str) -> Self {
+            match value {
+                "new" => Self::New,
+                "regression" => Self::Regression,
+                "common" => Self::Common,
+                "fixed" => Self::Fixed,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for Diff {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "new" => Self::New,
+                "regression" => Self::Regression,
+                "common" => Self::Common,
+                "fixed" => Self::Fixed,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Diff {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for Diff {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Diff {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ExternalScanStatusState {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Initialized => "initialized",
+                Self::InProgress => "in_progress",
+                Self::Cancelled => "cancelled",
+                Self::Completed => "completed",
+                Self::Failed => "failed",
+                Self::TimedOut => "timed_out",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ExternalScanStatusState {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ExternalScanStatusState {
+        fn from(value: &str) -> Self {
+            match value {
+                "initialized" => Self::Initialized,
+                "in_progress" => Self::InProgress,
+                "cancelled" => Self::Cancelled,
+                "completed" => Self::Completed,
+                "failed" => Self::Failed,
+                "timed_out" => Self::TimedOut,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ExternalScanStatusState {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "initialized" => Self::Initialized,
+                "in_progress" => Self::InProgress,
+                "cancelled" => Self::Cancelled,
+                "completed" => Self::Completed,
+                "failed" => Self::Failed,
+                "timed_out" => Self::TimedOut,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ExternalScanStatusState {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ExternalScanStatusState {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ExternalScanStatusState {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ExternalScanStatusUpdateKind {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Start => "start",
+                Self::Update => "update",
+                Self::Finish => "finish",
+                Self::Cancel => "cancel",
+                Self::Fail => "fail",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ExternalScanStatusUpdateKind {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ExternalScanStatusUpdateKind {
+        fn from(value: &str) -> Self {
+            match value {
+                "start" => Self::Start,
+                "update" => Self::Update,
+                "finish" => Self::Finish,
+                "cancel" => Self::Cancel,
+                "fail" => Self::Fail,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ExternalScanStatusUpdateKind {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "start" => Self::Start,
+                "update" => Self::Update,
+                "finish" => Self::Finish,
+                "cancel" => Self::Cancel,
+                "fail" => Self::Fail,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ExternalScanStatusUpdateKind {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ExternalScanStatusUpdateKind {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ExternalScanStatusUpdateKind {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl FindingStatusUpdateStatus {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Fixed => "fixed",
+                Self::Ignore => "ignore",
+                Self::Codeviolationfixed => "codeviolationfixed",
+                Self::Codeviolationignore => "codeviolationignore",
+                Self::Codeviolationremovestatus => "codeviolationremovestatus",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for FindingStatusUpdateStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for FindingStatusUpdateStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "fixed" => Self::Fixed,
+                "ignore" => Self::Ignore,
+                "codeviolationfixed" => Self::Codeviolationfixed,
+                "codeviolationignore" => Self::Codeviolationignore,
+                "codeviolationremovestatus" => Self::Codeviolationremovestatus,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for FindingStatusUpdateStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "fixed" => Self::Fixed,
+                "ignore" => Self::Ignore,
+                "codeviolationfixed" => Self::Codeviolationfixed,
+                "codeviolationignore" => Self::Codeviolationignore,
+                "codeviolationremovestatus" => Self::Codeviolationremovestatus,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FindingStatusUpdateStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for FindingStatusUpdateStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for FindingStatusUpdateStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl JiraStatusState {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Todo => "todo",
+                Self::Fill => "fill",
+                Self::In => "in",
+                Self::The => "the",
+                Self::Enums => "enums",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for JiraStatusState {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for JiraStatusState {
+        fn from(value: &str) -> Self {
+            match value {
+                "todo" => Self::Todo,
+                "fill" => Self::Fill,
+                "in" => Self::In,
+                "the" => Self::The,
+                "enums" => Self::Enums,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for JiraStatusState {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "todo" => Self::Todo,
+                "fill" => Self::Fill,
+                "in" => Self::In,
+                "the" => Self::The,
+                "enums" => Self::Enums,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for JiraStatusState {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for JiraStatusState {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for JiraStatusState {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ListAppFindingsFieldsItem {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Description => "-description",
+                Self::Details => "-details",
+                Self::RelatedFindings => "-related_findings",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ListAppFindingsFieldsItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ListAppFindingsFieldsItem {
+        fn from(value: &str) -> Self {
+            match value {
+                "-description" => Self::Description,
+                "-details" => Self::Details,
+                "-related_findings" => Self::RelatedFindings,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ListAppFindingsFieldsItem {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "-description" => Self::Description,
+                "-details" => Self::Details,
+                "-related_findings" => Self::RelatedFindings,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListAppFindingsFieldsItem {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ListAppFindingsFieldsItem {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListAppFindingsFieldsItem {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ListAppFindingsOrder {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Desc => "desc",
+                Self::Asc => "asc",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ListAppFindingsOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ListAppFindingsOrder {
+        fn from(value: &str) -> Self {
+            match value {
+                "desc" => Self::Desc,
+                "asc" => Self::Asc,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ListAppFindingsOrder {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "desc" => Self::Desc,
+                "asc" => Self::Asc,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListAppFindingsOrder {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ListAppFindingsOrder {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListAppFindingsOrder {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ListCompoundFindingsDeprecatedFieldsItem {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Description => "-description",
+                Self::Details => "-details",
+                Self::RelatedFindings => "-related_findings",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ListCompoundFindingsDeprecatedFieldsItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ListCompoundFindingsDeprecatedFieldsItem {
+        fn from(value: &str) -> Self {
+            match value {
+                "-description" => Self::Description,
+                "-details" => Self::Details,
+                "-related_findings" => Self::RelatedFindings,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for ListCompoundFindingsDeprecatedFieldsItem {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "-description" => Self::Description,
+                "-details" => Self::Details,
+                "-related_findings" => Self::RelatedFindings,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListCompoundFindingsDeprecatedFieldsItem {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ListCompoundFindingsDeprecatedFieldsItem {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListCompoundFindingsDeprecatedFieldsItem {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ListCompoundFindingsDeprecatedOrder {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Desc => "desc",
+                Self::Asc => "asc",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ListCompoundFindingsDeprecatedOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ListCompoundFindingsDeprecatedOrder {
+        fn from(value: &str) -> Self {
+            match value {
+                "desc" => Self::Desc,
+                "asc" => Self::Asc,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for ListCompoundFindingsDeprecatedOrder {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "desc" => Self::Desc,
+                "asc" => Self::Asc,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListCompoundFindingsDeprecatedOrder {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ListCompoundFindingsDeprecatedOrder {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListCompoundFindingsDeprecatedOrder {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ListCompoundFindingsFindingAssignment {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Assigned => "assigned",
+                Self::Unassigned => "unassigned",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ListCompoundFindingsFindingAssignment {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ListCompoundFindingsFindingAssignment {
+        fn from(value: &str) -> Self {
+            match value {
+                "assigned" => Self::Assigned,
+                "unassigned" => Self::Unassigned,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for ListCompoundFindingsFindingAssignment {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "assigned" => Self::Assigned,
+                "unassigned" => Self::Unassigned,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListCompoundFindingsFindingAssignment {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ListCompoundFindingsFindingAssignment {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListCompoundFindingsFindingAssignment {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ListCompoundFindingsFindingFields {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Description => "-description",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ListCompoundFindingsFindingFields {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ListCompoundFindingsFindingFields {
+        fn from(value: &str) -> Self {
+            match value {
+                "-description" => Self::Description,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for ListCompoundFindingsFindingFields {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "-description" => Self::Description,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListCompoundFindingsFindingFields {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ListCompoundFindingsFindingFields {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListCompoundFindingsFindingFields {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ListCompoundFindingsFindingOrder {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Desc => "desc",
+                Self::Asc => "asc",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ListCompoundFindingsFindingOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ListCompoundFindingsFindingOrder {
+        fn from(value: &str) -> Self {
+            match value {
+                "desc" => Self::Desc,
+                "asc" => Self::Asc,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for ListCompoundFindingsFindingOrder {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "desc" => Self::Desc,
+                "asc" => Self::Asc,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListCompoundFindingsFindingOrder {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ListCompoundFindingsFindingOrder {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListCompoundFindingsFindingOrder {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ListCompoundFindingsFindingSort {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Id => "id",
+                Self::Title => "title",
+                Self::Severity => "severity",
+                Self::CreatedAt => "created_at",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ListCompoundFindingsFindingSort {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ListCompoundFindingsFindingSort {
+        fn from(value: &str) -> Self {
+            match value {
+                "id" => Self::Id,
+                "title" => Self::Title,
+                "severity" => Self::Severity,
+                "created_at" => Self::CreatedAt,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for ListCompoundFindingsFindingSort {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "id" => Self::Id,
+                "title" => Self::Title,
+                "severity" => Self::Severity,
+                "created_at" => Self::CreatedAt,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListCompoundFindingsFindingSort {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ListCompoundFindingsFindingSort {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListCompoundFindingsFindingSort {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ListCompoundFindingsFindingStatus {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Ignored => "ignored",
+                Self::Fixed => "fixed",
+                Self::X3rdparty => "3rdparty",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ListCompoundFindingsFindingStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ListCompoundFindingsFindingStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "ignored" => Self::Ignored,
+                "fixed" => Self::Fixed,
+                "3rdparty" => Self::X3rdparty,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for ListCompoundFindingsFindingStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "ignored" => Self::Ignored,
+                "fixed" => Self::Fixed,
+                "3rdparty" => Self::X3rdparty,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListCompoundFindingsFindingStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ListCompoundFindingsFindingStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListCompoundFindingsFindingStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ListCompoundFindingsFindingType {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Vuln => "vuln",
+                Self::Secret => "secret",
+                Self::Insight => "insight",
+                Self::Extscan => "extscan",
+                Self::OssVuln => "oss_vuln",
+                Self::Container => "container",
+                Self::SecurityIssue => "security_issue",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ListCompoundFindingsFindingType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ListCompoundFindingsFindingType {
+        fn from(value: &str) -> Self {
+            match value {
+                "vuln" => Self::Vuln,
+                "secret" => Self::Secret,
+                "insight" => Self::Insight,
+                "extscan" => Self::Extscan,
+                "oss_vuln" => Self::OssVuln,
+                "container" => Self::Container,
+                "security_issue" => Self::SecurityIssue,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for ListCompoundFindingsFindingType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "vuln" => Self::Vuln,
+                "secret" => Self::Secret,
+                "insight" => Self::Insight,
+                "extscan" => Self::Extscan,
+                "oss_vuln" => Self::OssVuln,
+                "container" => Self::Container,
+                "security_issue" => Self::SecurityIssue,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListCompoundFindingsFindingType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ListCompoundFindingsFindingType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListCompoundFindingsFindingType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ListOrgFindingsOrder {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Desc => "desc",
+                Self::Asc => "asc",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ListOrgFindingsOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ListOrgFindingsOrder {
+        fn from(value: &str) -> Self {
+            match value {
+                "desc" => Self::Desc,
+                "asc" => Self::Asc,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ListOrgFindingsOrder {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "desc" => Self::Desc,
+                "asc" => Self::Asc,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListOrgFindingsOrder {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ListOrgFindingsOrder {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListOrgFindingsOrder {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ListOrgRbacInvitationsOrder {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Asc => "asc",
+                Self::Desc => "desc",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ListOrgRbacInvitationsOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ListOrgRbacInvitationsOrder {
+        fn from(value: &str) -> Self {
+            match value {
+                "asc" => Self::Asc,
+                "desc" => Self::Desc,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ListOrgRbacInvitationsOrder {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "asc" => Self::Asc,
+                "desc" => Self::Desc,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListOrgRbacInvitationsOrder {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ListOrgRbacInvitationsOrder {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListOrgRbacInvitationsOrder {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ListOrgRbacInvitationsSort {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Name => "name",
+                Self::Email => "email",
+                Self::Invited => "invited",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ListOrgRbacInvitationsSort {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ListOrgRbacInvitationsSort {
+        fn from(value: &str) -> Self {
+            match value {
+                "name" => Self::Name,
+                "email" => Self::Email,
+                "invited" => Self::Invited,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ListOrgRbacInvitationsSort {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "name" => Self::Name,
+                "email" => Self::Email,
+                "invited" => Self::Invited,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListOrgRbacInvitationsSort {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ListOrgRbacInvitationsSort {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListOrgRbacInvitationsSort {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ListOrgRbacUsersOrder {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Asc => "asc",
+                Self::Desc => "desc",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ListOrgRbacUsersOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ListOrgRbacUsersOrder {
+        fn from(value: &str) -> Self {
+            match value {
+                "asc" => Self::Asc,
+                "desc" => Self::Desc,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ListOrgRbacUsersOrder {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "asc" => Self::Asc,
+                "desc" => Self::Desc,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListOrgRbacUsersOrder {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ListOrgRbacUsersOrder {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListOrgRbacUsersOrder {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ListOrgRbacUsersSort {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Name => "name",
+                Self::Email => "email",
+                Self::Role => "role",
+                Self::Joined => "joined",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ListOrgRbacUsersSort {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ListOrgRbacUsersSort {
+        fn from(value: &str) -> Self {
+            match value {
+                "name" => Self::Name,
+                "email" => Self::Email,
+                "role" => Self::Role,
+                "joined" => Self::Joined,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ListOrgRbacUsersSort {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "name" => Self::Name,
+                "email" => Self::Email,
+                "role" => Self::Role,
+                "joined" => Self::Joined,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListOrgRbacUsersSort {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ListOrgRbacUsersSort {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListOrgRbacUsersSort {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ListOrganizationBackupsResponseResponseItemStatus {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Completed => "completed",
+                Self::Failed => "failed",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ListOrganizationBackupsResponseResponseItemStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str>
+    for ListOrganizationBackupsResponseResponseItemStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "completed" => Self::Completed,
+                "failed" => Self::Failed,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for ListOrganizationBackupsResponseResponseItemStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "completed" => Self::Completed,
+                "failed" => Self::Failed,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListOrganizationBackupsResponseResponseItemStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ListOrganizationBackupsResponseResponseItemStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de>
+    for ListOrganizationBackupsResponseResponseItemStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ListScansInCompoundStatus {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Completed => "completed",
+                Self::Running => "running",
+                Self::Failed => "failed",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ListScansInCompoundStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ListScansInCompoundStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "completed" => Self::Completed,
+                "running" => Self::Running,
+                "failed" => Self::Failed,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ListScansInCompoundStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "completed" => Self::Completed,
+                "running" => Self::Running,
+                "failed" => Self::Failed,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListScansInCompoundStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ListScansInCompoundStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListScansInCompoundStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl MultipleFindingsStatusUpdateStatus {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Fixed => "fixed",
+                Self::Ignore => "ignore",
+                Self::Codeviolationfixed => "codeviolationfixed",
+                Self::Codeviolationignore => "codeviolationignore",
+                Self::Codeviolationremovestatus => "codeviolationremovestatus",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for MultipleFindingsStatusUpdateStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for MultipleFindingsStatusUpdateStatus {
+        fn from(value: &str) -> Self {
+            match value {
+                "fixed" => Self::Fixed,
+                "ignore" => Self::Ignore,
+                "codeviolationfixed" => Self::Codeviolationfixed,
+                "codeviolationignore" => Self::Codeviolationignore,
+                "codeviolationremovestatus" => Self::Codeviolationremovestatus,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for MultipleFindingsStatusUpdateStatus {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "fixed" => Self::Fixed,
+                "ignore" => Self::Ignore,
+                "codeviolationfixed" => Self::Codeviolationfixed,
+                "codeviolationignore" => Self::Codeviolationignore,
+                "codeviolationremovestatus" => Self::Codeviolationremovestatus,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for MultipleFindingsStatusUpdateStatus {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for MultipleFindingsStatusUpdateStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for MultipleFindingsStatusUpdateStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl NewRoleRoleType {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Managed => "managed",
+                Self::Org => "org",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for NewRoleRoleType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for NewRoleRoleType {
+        fn from(value: &str) -> Self {
+            match value {
+                "managed" => Self::Managed,
+                "org" => Self::Org,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for NewRoleRoleType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "managed" => Self::Managed,
+                "org" => Self::Org,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for NewRoleRoleType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for NewRoleRoleType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for NewRoleRoleType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl NgsastSubscriptionPaymentTier {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Free => "FREE",
+                Self::Trial => "TRIAL",
+                Self::Paid => "PAID",
+                Self::Unknown => "UNKNOWN",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for NgsastSubscriptionPaymentTier {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for NgsastSubscriptionPaymentTier {
+        fn from(value: &str) -> Self {
+            match value {
+                "FREE" => Self::Free,
+                "TRIAL" => Self::Trial,
+                "PAID" => Self::Paid,
+                "UNKNOWN" => Self::Unknown,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for NgsastSubscriptionPaymentTier {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "FREE" => Self::Free,
+                "TRIAL" => Self::Trial,
+                "PAID" => Self::Paid,
+                "UNKNOWN" => Self::Unknown,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for NgsastSubscriptionPaymentTier {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for NgsastSubscriptionPaymentTier {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for NgsastSubscriptionPaymentTier {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl OrgConfigAllowedNonAdminAuthProvidersItem {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Google => "google",
+                Self::Github => "github",
+                Self::UsernamePassword => "username-password",
+                Self::SlSaml2 => "sl-saml2",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for OrgConfigAllowedNonAdminAuthProvidersItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for OrgConfigAllowedNonAdminAuthProvidersItem {
+        fn from(value: &str) -> Self {
+            match value {
+                "google" => Self::Google,
+                "github" => Self::Github,
+                "username-password" => Self::UsernamePassword,
+                "sl-saml2" => Self::SlSaml2,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for OrgConfigAllowedNonAdminAuthProvidersItem {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "google" => Self::Google,
+                "github" => Self::Github,
+                "username-password" => Self::UsernamePassword,
+                "sl-saml2" => Self::SlSaml2,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for OrgConfigAllowedNonAdminAuthProvidersItem {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for OrgConfigAllowedNonAdminAuthProvidersItem {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for OrgConfigAllowedNonAdminAuthProvidersItem {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl OrgConfigSecurityTrainingProvider {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Kontra => "kontra",
+                Self::SecureCodeWarrior => "secure-code-warrior",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for OrgConfigSecurityTrainingProvider {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for OrgConfigSecurityTrainingProvider {
+        fn from(value: &str) -> Self {
+            match value {
+                "kontra" => Self::Kontra,
+                "secure-code-warrior" => Self::SecureCodeWarrior,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for OrgConfigSecurityTrainingProvider {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "kontra" => Self::Kontra,
+                "secure-code-warrior" => Self::SecureCodeWarrior,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for OrgConfigSecurityTrainingProvider {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for OrgConfigSecurityTrainingProvider {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for OrgConfigSecurityTrainingProvider {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ReadAppScaPackagesOrder {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Desc => "desc",
+                Self::Asc => "asc",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ReadAppScaPackagesOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ReadAppScaPackagesOrder {
+        fn from(value: &str) -> Self {
+            match value {
+                "desc" => Self::Desc,
+                "asc" => Self::Asc,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ReadAppScaPackagesOrder {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "desc" => Self::Desc,
+                "asc" => Self::Asc,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReadAppScaPackagesOrder {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ReadAppScaPackagesOrder {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ReadAppScaPackagesOrder {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ReadAppScaPackagesSort {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Package => "package",
+                Self::Url => "url",
+                Self::Name => "name",
+                Self::Namespace => "namespace",
+                Self::Type => "type",
+                Self::Version => "version",
+                Self::License => "license",
+                Self::CreatedAt => "created_at",
+                Self::NumVulns => "num_vulns",
+                Self::NumReachable => "num_reachable",
+                Self::NumExploitable => "num_exploitable",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ReadAppScaPackagesSort {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ReadAppScaPackagesSort {
+        fn from(value: &str) -> Self {
+            match value {
+                "package" => Self::Package,
+                "url" => Self::Url,
+                "name" => Self::Name,
+                "namespace" => Self::Namespace,
+                "type" => Self::Type,
+                "version" => Self::Version,
+                "license" => Self::License,
+                "created_at" => Self::CreatedAt,
+                "num_vulns" => Self::NumVulns,
+                "num_reachable" => Self::NumReachable,
+                "num_exploitable" => Self::NumExploitable,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ReadAppScaPackagesSort {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "package" => Self::Package,
+                "url" => Self::Url,
+                "name" => Self::Name,
+                "namespace" => Self::Namespace,
+                "type" => Self::Type,
+                "version" => Self::Version,
+                "license" => Self::License,
+                "created_at" => Self::CreatedAt,
+                "num_vulns" => Self::NumVulns,
+                "num_reachable" => Self::NumReachable,
+                "num_exploitable" => Self::NumExploitable,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReadAppScaPackagesSort {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ReadAppScaPackagesSort {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ReadAppScaPackagesSort {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ReadAppScaPackagesType {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Package => "package",
+                Self::ContainerPackage => "container_package",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ReadAppScaPackagesType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ReadAppScaPackagesType {
+        fn from(value: &str) -> Self {
+            match value {
+                "package" => Self::Package,
+                "container_package" => Self::ContainerPackage,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ReadAppScaPackagesType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "package" => Self::Package,
+                "container_package" => Self::ContainerPackage,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReadAppScaPackagesType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ReadAppScaPackagesType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ReadAppScaPackagesType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ReadCompoundScaPackagesOrder {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Desc => "desc",
+                Self::Asc => "asc",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ReadCompoundScaPackagesOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ReadCompoundScaPackagesOrder {
+        fn from(value: &str) -> Self {
+            match value {
+                "desc" => Self::Desc,
+                "asc" => Self::Asc,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ReadCompoundScaPackagesOrder {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "desc" => Self::Desc,
+                "asc" => Self::Asc,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReadCompoundScaPackagesOrder {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ReadCompoundScaPackagesOrder {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ReadCompoundScaPackagesOrder {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ReadCompoundScaPackagesSort {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Package => "package",
+                Self::Url => "url",
+                Self::Name => "name",
+                Self::Namespace => "namespace",
+                Self::Type => "type",
+                Self::Version => "version",
+                Self::License => "license",
+                Self::CreatedAt => "created_at",
+                Self::NumVulns => "num_vulns",
+                Self::NumReachable => "num_reachable",
+                Self::NumExploitable => "num_exploitable",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ReadCompoundScaPackagesSort {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ReadCompoundScaPackagesSort {
+        fn from(value: &str) -> Self {
+            match value {
+                "package" => Self::Package,
+                "url" => Self::Url,
+                "name" => Self::Name,
+                "namespace" => Self::Namespace,
+                "type" => Self::Type,
+                "version" => Self::Version,
+                "license" => Self::License,
+                "created_at" => Self::CreatedAt,
+                "num_vulns" => Self::NumVulns,
+                "num_reachable" => Self::NumReachable,
+                "num_exploitable" => Self::NumExploitable,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ReadCompoundScaPackagesSort {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "package" => Self::Package,
+                "url" => Self::Url,
+                "name" => Self::Name,
+                "namespace" => Self::Namespace,
+                "type" => Self::Type,
+                "version" => Self::Version,
+                "license" => Self::License,
+                "created_at" => Self::CreatedAt,
+                "num_vulns" => Self::NumVulns,
+                "num_reachable" => Self::NumReachable,
+                "num_exploitable" => Self::NumExploitable,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReadCompoundScaPackagesSort {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ReadCompoundScaPackagesSort {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ReadCompoundScaPackagesSort {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ReadCompoundScaPackagesType {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Package => "package",
+                Self::ContainerPackage => "container_package",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ReadCompoundScaPackagesType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ReadCompoundScaPackagesType {
+        fn from(value: &str) -> Self {
+            match value {
+                "package" => Self::Package,
+                "container_package" => Self::ContainerPackage,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ReadCompoundScaPackagesType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "package" => Self::Package,
+                "container_package" => Self::ContainerPackage,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReadCompoundScaPackagesType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ReadCompoundScaPackagesType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ReadCompoundScaPackagesType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ReadCweReportExt {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Html => "html",
+                Self::Pdf => "pdf",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ReadCweReportExt {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ReadCweReportExt {
+        fn from(value: &str) -> Self {
+            match value {
+                "html" => Self::Html,
+                "pdf" => Self::Pdf,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ReadCweReportExt {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "html" => Self::Html,
+                "pdf" => Self::Pdf,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReadCweReportExt {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ReadCweReportExt {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ReadCweReportExt {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ReadDetailedOwaspReportExt {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Html => "html",
+                Self::Pdf => "pdf",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ReadDetailedOwaspReportExt {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ReadDetailedOwaspReportExt {
+        fn from(value: &str) -> Self {
+            match value {
+                "html" => Self::Html,
+                "pdf" => Self::Pdf,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ReadDetailedOwaspReportExt {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "html" => Self::Html,
+                "pdf" => Self::Pdf,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReadDetailedOwaspReportExt {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ReadDetailedOwaspReportExt {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ReadDetailedOwaspReportExt {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ReadDetailedOwaspReportYear {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::X2017 => "2017",
+                Self::X2021 => "2021",
+                Self::X2025 => "2025",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ReadDetailedOwaspReportYear {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ReadDetailedOwaspReportYear {
+        fn from(value: &str) -> Self {
+            match value {
+                "2017" => Self::X2017,
+                "2021" => Self::X2021,
+                "2025" => Self::X2025,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ReadDetailedOwaspReportYear {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "2017" => Self::X2017,
+                "2021" => Self::X2021,
+                "2025" => Self::X2025,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ReadDetailedOwaspReportYear {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ReadDetailedOwaspReportYear {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ReadDetailedOwaspReportYear {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl RegisterWebhookRequestAuthType {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Hmac => "hmac",
+                Self::Bearer => "bearer",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for RegisterWebhookRequestAuthType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for RegisterWebhookRequestAuthType {
+        fn from(value: &str) -> Self {
+            match value {
+                "hmac" => Self::Hmac,
+                "bearer" => Self::Bearer,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for RegisterWebhookRequestAuthType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "hmac" => Self::Hmac,
+                "bearer" => Self::Bearer,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RegisterWebhookRequestAuthType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for RegisterWebhookRequestAuthType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RegisterWebhookRequestAuthType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl RegisterWebhookRequestEventsItemName {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::ScanFinished => "scan.finished",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for RegisterWebhookRequestEventsItemName {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for RegisterWebhookRequestEventsItemName {
+        fn from(value: &str) -> Self {
+            match value {
+                "scan.finished" => Self::ScanFinished,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for RegisterWebhookRequestEventsItemName {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "scan.finished" => Self::ScanFinished,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RegisterWebhookRequestEventsItemName {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for RegisterWebhookRequestEventsItemName {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RegisterWebhookRequestEventsItemName {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl RegisterWebhookResponseResponseAuthType {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Hmac => "hmac",
+                Self::Bearer => "bearer",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for RegisterWebhookResponseResponseAuthType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for RegisterWebhookResponseResponseAuthType {
+        fn from(value: &str) -> Self {
+            match value {
+                "hmac" => Self::Hmac,
+                "bearer" => Self::Bearer,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for RegisterWebhookResponseResponseAuthType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "hmac" => Self::Hmac,
+                "bearer" => Self::Bearer,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RegisterWebhookResponseResponseAuthType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for RegisterWebhookResponseResponseAuthType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RegisterWebhookResponseResponseAuthType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ResourceType {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Organization => "organization",
+                Self::Application => "application",
+                Self::OrganizationUser => "organization_user",
+                Self::Team => "team",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ResourceType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ResourceType {
+        fn from(value: &str) -> Self {
+            match value {
+                "organization" => Self::Organization,
+                "application" => Self::Application,
+                "organization_user" => Self::OrganizationUser,
+                "team" => Self::Team,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ResourceType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "organization" => Self::Organization,
+                "application" => Self::Application,
+                "organization_user" => Self::OrganizationUser,
+                "team" => Self::Team,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ResourceType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ResourceType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ResourceType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl RoleRoleType {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Managed => "managed",
+                Self::Org => "org",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for RoleRoleType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for RoleRoleType {
+        fn from(value: &str) -> Self {
+            match value {
+                "managed" => Self::Managed,
+                "org" => Self::Org,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for RoleRoleType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "managed" => Self::Managed,
+                "org" => Self::Org,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RoleRoleType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for RoleRoleType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RoleRoleType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl RoleType {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Team => "team",
+                Self::Organization => "organization",
+                Self::Qwiet => "qwiet",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for RoleType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for RoleType {
+        fn from(value: &str) -> Self {
+            match value {
+                "team" => Self::Team,
+                "organization" => Self::Organization,
+                "qwiet" => Self::Qwiet,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for RoleType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "team" => Self::Team,
+                "organization" => Self::Organization,
+                "qwiet" => Self::Qwiet,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for RoleType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for RoleType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for RoleType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl SamlUserMembershipRole {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::TeamAdmin => "TEAM_ADMIN",
+                Self::TeamMember => "TEAM_MEMBER",
+                Self::TeamGuest => "TEAM_GUEST",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for SamlUserMembershipRole {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for SamlUserMembershipRole {
+        fn from(value: &str) -> Self {
+            match value {
+                "TEAM_ADMIN" => Self::TeamAdmin,
+                "TEAM_MEMBER" => Self::TeamMember,
+                "TEAM_GUEST" => Self::TeamGuest,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for SamlUserMembershipRole {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "TEAM_ADMIN" => Self::TeamAdmin,
+                "TEAM_MEMBER" => Self::TeamMember,
+                "TEAM_GUEST" => Self::TeamGuest,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SamlUserMembershipRole {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for SamlUserMembershipRole {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SamlUserMembershipRole {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl SamlUserOrganizationRole {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::SuperAdmin => "SUPER_ADMIN",
+                Self::PowerUser => "POWER_USER",
+                Self::Member => "MEMBER",
+                Self::Guest => "GUEST",
+                Self::TeamDefined => "TEAM_DEFINED",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for SamlUserOrganizationRole {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for SamlUserOrganizationRole {
+        fn from(value: &str) -> Self {
+            match value {
+                "SUPER_ADMIN" => Self::SuperAdmin,
+                "POWER_USER" => Self::PowerUser,
+                "MEMBER" => Self::Member,
+                "GUEST" => Self::Guest,
+                "TEAM_DEFINED" => Self::TeamDefined,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for SamlUserOrganizationRole {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "SUPER_ADMIN" => Self::SuperAdmin,
+                "POWER_USER" => Self::PowerUser,
+                "MEMBER" => Self::Member,
+                "GUEST" => Self::Guest,
+                "TEAM_DEFINED" => Self::TeamDefined,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for SamlUserOrganizationRole {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for SamlUserOrganizationRole {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SamlUserOrganizationRole {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ScaLicensesParamsFindingType {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Package => "package",
+                Self::ContainerPackage => "container_package",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ScaLicensesParamsFindingType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ScaLicensesParamsFindingType {
+        fn from(value: &str) -> Self {
+            match value {
+                "package" => Self::Package,
+                "container_package" => Self::ContainerPackage,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ScaLicensesParamsFindingType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "package" => Self::Package,
+                "container_package" => Self::ContainerPackage,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ScaLicensesParamsFindingType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ScaLicensesParamsFindingType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ScaLicensesParamsFindingType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ScaPackagesParamsFindingType {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Package => "package",
+                Self::ContainerPackage => "container_package",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ScaPackagesParamsFindingType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ScaPackagesParamsFindingType {
+        fn from(value: &str) -> Self {
+            match value {
+                "package" => Self::Package,
+                "container_package" => Self::ContainerPackage,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ScaPackagesParamsFindingType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "package" => Self::Package,
+                "container_package" => Self::ContainerPackage,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ScaPackagesParamsFindingType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ScaPackagesParamsFindingType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ScaPackagesParamsFindingType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ScaPackagesParamsOrder {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Desc => "desc",
+                Self::Asc => "asc",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ScaPackagesParamsOrder {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ScaPackagesParamsOrder {
+        fn from(value: &str) -> Self {
+            match value {
+                "desc" => Self::Desc,
+                "asc" => Self::Asc,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ScaPackagesParamsOrder {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "desc" => Self::Desc,
+                "asc" => Self::Asc,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ScaPackagesParamsOrder {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ScaPackagesParamsOrder {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ScaPackagesParamsOrder {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ScaPackagesParamsSort {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Package => "package",
+                Self::PackageUrl => "package_url",
+                Self::Type => "type",
+                Self::Version => "version",
+                Self::License => "license",
+                Self::FirstSeen => "first_seen",
+                Self::TotalVulns => "total_vulns",
+                Self::TotalOssVulns => "total_oss_vulns",
+                Self::TotalReachable => "total_reachable",
+                Self::TotalReachableOssVulns => "total_reachable_oss_vulns",
+                Self::TotalExploitable => "total_exploitable",
+                Self::TotalApps => "total_apps",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ScaPackagesParamsSort {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ScaPackagesParamsSort {
+        fn from(value: &str) -> Self {
+            match value {
+                "package" => Self::Package,
+                "package_url" => Self::PackageUrl,
+                "type" => Self::Type,
+                "version" => Self::Version,
+                "license" => Self::License,
+                "first_seen" => Self::FirstSeen,
+                "total_vulns" => Self::TotalVulns,
+                "total_oss_vulns" => Self::TotalOssVulns,
+                "total_reachable" => Self::TotalReachable,
+                "total_reachable_oss_vulns" => Self::TotalReachableOssVulns,
+                "total_exploitable" => Self::TotalExploitable,
+                "total_apps" => Self::TotalApps,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ScaPackagesParamsSort {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "package" => Self::Package,
+                "package_url" => Self::PackageUrl,
+                "type" => Self::Type,
+                "version" => Self::Version,
+                "license" => Self::License,
+                "first_seen" => Self::FirstSeen,
+                "total_vulns" => Self::TotalVulns,
+                "total_oss_vulns" => Self::TotalOssVulns,
+                "total_reachable" => Self::TotalReachable,
+                "total_reachable_oss_vulns" => Self::TotalReachableOssVulns,
+                "total_exploitable" => Self::TotalExploitable,
+                "total_apps" => Self::TotalApps,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ScaPackagesParamsSort {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ScaPackagesParamsSort {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ScaPackagesParamsSort {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ScanLanguage {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Java => "java",
+                Self::Go => "go",
+                Self::Csharp => "csharp",
+                Self::Javascript => "javascript",
+                Self::C => "c",
+                Self::Python => "python",
+                Self::TerraformHcl => "terraform_hcl",
+                Self::Ruby => "ruby",
+                Self::Php => "php",
+                Self::Fuzzytestlang => "fuzzytestlang",
+                Self::Kotlin => "kotlin",
+                Self::Swift => "swift",
+                Self::Plsql => "plsql",
+                Self::Apex => "apex",
+                Self::Groovy => "groovy",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ScanLanguage {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ScanLanguage {
+        fn from(value: &str) -> Self {
+            match value {
+                "java" => Self::Java,
+                "go" => Self::Go,
+                "csharp" => Self::Csharp,
+                "javascript" => Self::Javascript,
+                "c" => Self::C,
+                "python" => Self::Python,
+                "terraform_hcl" => Self::TerraformHcl,
+                "ruby" => Self::Ruby,
+                "php" => Self::Php,
+                "fuzzytestlang" => Self::Fuzzytestlang,
+                "kotlin" => Self::Kotlin,
+                "swift" => Self::Swift,
+                "plsql" => Self::Plsql,
+                "apex" => Self::Apex,
+                "groovy" => Self::Groovy,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ScanLanguage {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "java" => Self::Java,
+                "go" => Self::Go,
+                "csharp" => Self::Csharp,
+                "javascript" => Self::Javascript,
+                "c" => Self::C,
+                "python" => Self::Python,
+                "terraform_hcl" => Self::TerraformHcl,
+                "ruby" => Self::Ruby,
+                "php" => Self::Php,
+                "fuzzytestlang" => Self::Fuzzytestlang,
+                "kotlin" => Self::Kotlin,
+                "swift" => Self::Swift,
+                "plsql" => Self::Plsql,
+                "apex" => Self::Apex,
+                "groovy" => Self::Groovy,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ScanLanguage {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ScanLanguage {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ScanLanguage {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl ScanPlatform {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Java => "java",
+                Self::Go => "go",
+                Self::Csharp => "csharp",
+                Self::Javascript => "javascript",
+                Self::C => "c",
+                Self::Python => "python",
+                Self::TerraformHcl => "terraform_hcl",
+                Self::Ruby => "ruby",
+                Self::Php => "php",
+                Self::Fuzzytestlang => "fuzzytestlang",
+                Self::Kotlin => "kotlin",
+                Self::Javasrc => "javasrc",
+                Self::Pythonsrc => "pythonsrc",
+                Self::Jssrc => "jssrc",
+                Self::Secrets => "secrets",
+                Self::Swiftsrc => "swiftsrc",
+                Self::Plsql => "plsql",
+                Self::Apex => "apex",
+                Self::Groovy => "groovy",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for ScanPlatform {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for ScanPlatform {
+        fn from(value: &str) -> Self {
+            match value {
+                "java" => Self::Java,
+                "go" => Self::Go,
+                "csharp" => Self::Csharp,
+                "javascript" => Self::Javascript,
+                "c" => Self::C,
+                "python" => Self::Python,
+                "terraform_hcl" => Self::TerraformHcl,
+                "ruby" => Self::Ruby,
+                "php" => Self::Php,
+                "fuzzytestlang" => Self::Fuzzytestlang,
+                "kotlin" => Self::Kotlin,
+                "javasrc" => Self::Javasrc,
+                "pythonsrc" => Self::Pythonsrc,
+                "jssrc" => Self::Jssrc,
+                "secrets" => Self::Secrets,
+                "swiftsrc" => Self::Swiftsrc,
+                "plsql" => Self::Plsql,
+                "apex" => Self::Apex,
+                "groovy" => Self::Groovy,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ScanPlatform {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "java" => Self::Java,
+                "go" => Self::Go,
+                "csharp" => Self::Csharp,
+                "javascript" => Self::Javascript,
+                "c" => Self::C,
+                "python" => Self::Python,
+                "terraform_hcl" => Self::TerraformHcl,
+                "ruby" => Self::Ruby,
+                "php" => Self::Php,
+                "fuzzytestlang" => Self::Fuzzytestlang,
+                "kotlin" => Self::Kotlin,
+                "javasrc" => Self::Javasrc,
+                "pythonsrc" => Self::Pythonsrc,
+                "jssrc" => Self::Jssrc,
+                "secrets" => Self::Secrets,
+                "swiftsrc" => Self::Swiftsrc,
+                "plsql" => Self::Plsql,
+                "apex" => Self::Apex,
+                "groovy" => Self::Groovy,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ScanPlatform {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for ScanPlatform {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ScanPlatform {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl Severity {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Low => "low",
+                Self::Medium => "medium",
+                Self::High => "high",
+                Self::Critical => "critical",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for Severity {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for Severity {
+        fn from(value: &str) -> Self {
+            match value {
+                "low" => Self::Low,
+                "medium" => Self::Medium,
+                "high" => Self::High,
+                "critical" => Self::Critical,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for Severity {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "low" => Self::Low,
+                "medium" => Self::Medium,
+                "high" => Self::High,
+                "critical" => Self::Critical,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Severity {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for Severity {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Severity {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl Status {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Unset => "unset",
+                Self::Fixed => "fixed",
+                Self::Ignored => "ignored",
+                Self::X3rdparty => "3rdparty",
+                Self::Any => "any",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for Status {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for Status {
+        fn from(value: &str) -> Self {
+            match value {
+                "unset" => Self::Unset,
+                "fixed" => Self::Fixed,
+                "ignored" => Self::Ignored,
+                "3rdparty" => Self::X3rdparty,
+                "any" => Self::Any,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for Status {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "unset" => Self::Unset,
+                "fixed" => Self::Fixed,
+                "ignored" => Self::Ignored,
+                "3rdparty" => Self::X3rdparty,
+                "any" => Self::Any,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for Status {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for Status {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Status {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl TokenType {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Access => "access",
+                Self::Integration => "integration",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for TokenType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for TokenType {
+        fn from(value: &str) -> Self {
+            match value {
+                "access" => Self::Access,
+                "integration" => Self::Integration,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for TokenType {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "access" => Self::Access,
+                "integration" => Self::Integration,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TokenType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for TokenType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TokenType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
+        }
+    }
+    impl UpdateOrganizationUserRequestOrgRole {
+        /// The value as the service writes it.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::SuperAdmin => "SUPER_ADMIN",
+                Self::PowerUser => "POWER_USER",
+                Self::Member => "MEMBER",
+                Self::Guest => "GUEST",
+                Self::TeamDefined => "TEAM_DEFINED",
+                Self::Other(value) => value.as_str(),
+            }
+        }
+    }
+    impl ::std::fmt::Display for UpdateOrganizationUserRequestOrgRole {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::std::convert::From<&str> for UpdateOrganizationUserRequestOrgRole {
+        fn from(value: &str) -> Self {
+            match value {
+                "SUPER_ADMIN" => Self::SuperAdmin,
+                "POWER_USER" => Self::PowerUser,
+                "MEMBER" => Self::Member,
+                "GUEST" => Self::Guest,
+                "TEAM_DEFINED" => Self::TeamDefined,
+                other => Self::Other(other.to_string()),
+            }
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for UpdateOrganizationUserRequestOrgRole {
+        fn from(value: ::std::string::String) -> Self {
+            match value.as_str() {
+                "SUPER_ADMIN" => Self::SuperAdmin,
+                "POWER_USER" => Self::PowerUser,
+                "MEMBER" => Self::Member,
+                "GUEST" => Self::Guest,
+                "TEAM_DEFINED" => Self::TeamDefined,
+                _ => Self::Other(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UpdateOrganizationUserRequestOrgRole {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self::from(value))
+        }
+    }
+    impl ::serde::Serialize for UpdateOrganizationUserRequestOrgRole {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UpdateOrganizationUserRequestOrgRole {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            ::appsec_runtime::open_enum::deserialize(deserializer)
         }
     }
 }
@@ -48481,17 +48845,10 @@ pub mod builder {
         ///Sends a `GET` request to `/alerting/events`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ListEventsResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ListEventsResponse>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/alerting/events", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -48511,20 +48868,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -48556,23 +48899,14 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/azureboard/authorization/orgs/{orgID}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/azureboard/authorization/orgs/{}", client.baseurl, encode_path(&
                 org_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client.client.get(url).headers(header_map).build()?;
             let info = OperationInfo {
@@ -48584,20 +48918,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -48629,31 +48949,16 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/azureboard/authorization/orgs/{orgID}/status`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/azureboard/authorization/orgs/{}/status", client.baseurl,
                 encode_path(& org_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.get(url).headers(header_map).build()?;
             let info = OperationInfo {
                 operation_id: "get_azure_authorization_status",
             };
@@ -48663,20 +48968,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -48696,14 +48987,7 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/azureboard/callback", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client.client.get(url).headers(header_map).build()?;
             let info = OperationInfo {
@@ -48762,10 +49046,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/alerting/webhook`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::WebhookConfigurationResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::WebhookConfigurationResponse>, Error<()>> {
             let Self { client, org_id, version } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let version = version.map_err(Error::InvalidRequest)?;
@@ -48773,14 +49054,7 @@ pub mod builder {
                 "{}/orgs/{}/alerting/webhook", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -48801,20 +49075,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -48890,7 +49150,7 @@ pub mod builder {
         ///Sends a `PUT` request to `/orgs/{orgID}/alerting/webhook`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::RegisterWebhookResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::RegisterWebhookResponse>, Error<()>> {
             let Self { client, org_id, version, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let version = version.map_err(Error::InvalidRequest)?;
@@ -48903,14 +49163,7 @@ pub mod builder {
                 "{}/orgs/{}/alerting/webhook", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -48932,20 +49185,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -48993,7 +49232,7 @@ pub mod builder {
         ///Sends a `DELETE` request to `/orgs/{orgID}/alerting/webhook`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, version } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let version = version.map_err(Error::InvalidRequest)?;
@@ -49001,14 +49240,7 @@ pub mod builder {
                 "{}/orgs/{}/alerting/webhook", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -49029,20 +49261,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -49091,10 +49309,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/analyze-failures`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListAnalyzeFailuresResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ListAnalyzeFailuresResponse>, Error<()>> {
             let Self { client, org_id, limit } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
@@ -49102,14 +49317,7 @@ pub mod builder {
                 "{}/orgs/{}/analyze-failures", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -49130,20 +49338,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -49190,10 +49384,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/analyze-failures/{failureId}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetAnalyzeFailureResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::GetAnalyzeFailureResponse>, Error<()>> {
             let Self { client, org_id, failure_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let failure_id = failure_id.map_err(Error::InvalidRequest)?;
@@ -49201,14 +49392,7 @@ pub mod builder {
                 "{}/orgs/{}/analyze-failures/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& failure_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -49228,20 +49412,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -49275,21 +49445,14 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/app_groups`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ReadOrgGroupsResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ReadOrgGroupsResponse>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/orgs/{}/app_groups", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -49309,20 +49472,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -49370,7 +49519,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/app_groups/{appGroupName}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ReadAppGroupResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ReadAppGroupResponse>, Error<()>> {
             let Self { client, org_id, app_group_name } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_group_name = app_group_name.map_err(Error::InvalidRequest)?;
@@ -49378,14 +49527,7 @@ pub mod builder {
                 "{}/orgs/{}/app_groups/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& app_group_name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -49405,20 +49547,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -49494,7 +49622,7 @@ pub mod builder {
         ///Sends a `PUT` request to `/orgs/{orgID}/app_groups/{appGroupName}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UpsertAppGroupResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::UpsertAppGroupResponse>, Error<()>> {
             let Self { client, org_id, app_group_name, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_group_name = app_group_name.map_err(Error::InvalidRequest)?;
@@ -49507,14 +49635,7 @@ pub mod builder {
                 "{}/orgs/{}/app_groups/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& app_group_name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -49535,20 +49656,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -49596,7 +49703,7 @@ pub mod builder {
         ///Sends a `DELETE` request to `/orgs/{orgID}/app_groups/{appGroupName}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, app_group_name } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_group_name = app_group_name.map_err(Error::InvalidRequest)?;
@@ -49604,14 +49711,7 @@ pub mod builder {
                 "{}/orgs/{}/app_groups/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& app_group_name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -49631,20 +49731,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -49678,20 +49764,13 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ListAppsResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ListAppsResponse>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/orgs/{}/apps", client.baseurl, encode_path(& org_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -49711,20 +49790,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -49771,21 +49836,14 @@ pub mod builder {
         ///Sends a `PUT` request to `/orgs/{orgID}/apps`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CreateAppResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::CreateAppResponse>, Error<()>> {
             let Self { client, org_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/orgs/{}/apps", client.baseurl, encode_path(& org_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -49806,20 +49864,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -49892,10 +49936,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/branches`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListAppsBranchesResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ListAppsBranchesResponse>, Error<()>> {
             let Self { client, org_id, app, from, until } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app = app.map_err(Error::InvalidRequest)?;
@@ -49905,14 +49946,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/branches", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -49935,20 +49969,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -49996,7 +50016,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ReadAppResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ReadAppResponse>, Error<()>> {
             let Self { client, org_id, app_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -50004,14 +50024,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}", client.baseurl, encode_path(& org_id.to_string()),
                 encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -50031,20 +50044,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -50092,7 +50091,7 @@ pub mod builder {
         ///Sends a `DELETE` request to `/orgs/{orgID}/apps/{appID}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, app_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -50100,14 +50099,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}", client.baseurl, encode_path(& org_id.to_string()),
                 encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -50127,20 +50119,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -50188,7 +50166,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/configuration`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ReadAppConfigResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ReadAppConfigResponse>, Error<()>> {
             let Self { client, org_id, app_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -50196,14 +50174,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/configuration", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -50223,20 +50194,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -50310,7 +50267,7 @@ pub mod builder {
         ///Sends a `PUT` request to `/orgs/{orgID}/apps/{appID}/configuration`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UpdateAppConfigResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::UpdateAppConfigResponse>, Error<()>> {
             let Self { client, org_id, app_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -50323,14 +50280,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/configuration", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -50351,20 +50301,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -50438,7 +50374,7 @@ pub mod builder {
         ///Sends a `PATCH` request to `/orgs/{orgID}/apps/{appID}/configuration`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PatchAppConfigResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::PatchAppConfigResponse>, Error<()>> {
             let Self { client, org_id, app_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -50451,14 +50387,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/configuration", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -50479,20 +50408,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -50569,10 +50484,7 @@ pub mod builder {
         ///Sends a `PATCH` request to `/orgs/{orgID}/apps/{appID}/configuration/default_branch`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::UpdateAppDefaultBranchResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::UpdateAppDefaultBranchResponse>, Error<()>> {
             let Self { client, org_id, app_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -50586,14 +50498,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/configuration/default_branch", client.baseurl,
                 encode_path(& org_id.to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -50614,20 +50519,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -50675,10 +50566,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/configuration/merged`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ReadMergedAppConfigResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ReadMergedAppConfigResponse>, Error<()>> {
             let Self { client, org_id, app_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -50686,14 +50574,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/configuration/merged", client.baseurl, encode_path(&
                 org_id.to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -50713,20 +50594,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -51041,7 +50908,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/findings`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ListAppFindingsResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ListAppFindingsResponse>, Error<()>> {
             let Self {
                 client,
                 org_id,
@@ -51091,14 +50958,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/findings", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -51141,20 +51001,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -51216,7 +51062,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/findings/{findingID}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ReadAppFindingResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ReadAppFindingResponse>, Error<()>> {
             let Self { client, org_id, app_id, finding_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -51226,14 +51072,7 @@ pub mod builder {
                 .to_string()), encode_path(& app_id.to_string()), encode_path(&
                 finding_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -51253,20 +51092,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -51356,7 +51181,7 @@ pub mod builder {
         ///Sends a `PUT` request to `/orgs/{orgID}/apps/{appID}/findings/{findingID}/assignment`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, app_id, finding_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -51371,14 +51196,7 @@ pub mod builder {
                 encode_path(& org_id.to_string()), encode_path(& app_id.to_string()),
                 encode_path(& finding_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -51399,20 +51217,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -51474,10 +51278,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/findings/{findingID}/comments`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListAppFindingCommentsResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ListAppFindingCommentsResponse>, Error<()>> {
             let Self { client, org_id, app_id, finding_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -51487,14 +51288,7 @@ pub mod builder {
                 org_id.to_string()), encode_path(& app_id.to_string()), encode_path(&
                 finding_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -51514,20 +51308,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -51615,10 +51395,7 @@ pub mod builder {
         ///Sends a `POST` request to `/orgs/{orgID}/apps/{appID}/findings/{findingID}/comments`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CreateAppFindingCommentResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::CreateAppFindingCommentResponse>, Error<()>> {
             let Self { client, org_id, app_id, finding_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -51633,14 +51410,7 @@ pub mod builder {
                 org_id.to_string()), encode_path(& app_id.to_string()), encode_path(&
                 finding_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -51661,20 +51431,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -51750,10 +51506,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/findings/{findingID}/comments/{commentID}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ReadOneAppFindingCommentResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ReadOneAppFindingCommentResponse>, Error<()>> {
             let Self { client, org_id, app_id, finding_id, comment_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -51765,14 +51518,7 @@ pub mod builder {
                 encode_path(& finding_id.to_string()), encode_path(& comment_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -51792,20 +51538,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -51867,7 +51599,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/findings/{findingID}/fixes`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ReadFindingFixResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ReadFindingFixResponse>, Error<()>> {
             let Self { client, org_id, app_id, finding_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -51877,14 +51609,7 @@ pub mod builder {
                 org_id.to_string()), encode_path(& app_id.to_string()), encode_path(&
                 finding_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -51904,20 +51629,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -51979,10 +51690,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/findings/{findingID}/recommended_fix`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ReadRecommendedFixResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ReadRecommendedFixResponse>, Error<()>> {
             let Self { client, org_id, app_id, finding_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -51992,14 +51700,7 @@ pub mod builder {
                 encode_path(& org_id.to_string()), encode_path(& app_id.to_string()),
                 encode_path(& finding_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -52019,20 +51720,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -52120,7 +51807,7 @@ pub mod builder {
         ///Sends a `PUT` request to `/orgs/{orgID}/apps/{appID}/findings/{findingID}/status`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, app_id, finding_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -52135,14 +51822,7 @@ pub mod builder {
                 org_id.to_string()), encode_path(& app_id.to_string()), encode_path(&
                 finding_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -52163,20 +51843,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -52253,7 +51919,7 @@ pub mod builder {
         ///Sends a `PUT` request to `/orgs/{orgID}/apps/{appID}/findings_assignment`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, app_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -52267,14 +51933,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/findings_assignment", client.baseurl, encode_path(&
                 org_id.to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -52295,20 +51954,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -52385,7 +52030,7 @@ pub mod builder {
         ///Sends a `PUT` request to `/orgs/{orgID}/apps/{appID}/findings_status`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, app_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -52399,14 +52044,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/findings_status", client.baseurl, encode_path(&
                 org_id.to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -52427,20 +52065,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -52488,10 +52112,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/integrations/azureboard/association`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::AzureAssociationSuccessResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::AzureAssociationSuccessResponse>, Error<()>> {
             let Self { client, org_id, app_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -52499,14 +52120,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/integrations/azureboard/association", client.baseurl,
                 encode_path(& org_id.to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -52526,20 +52140,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -52618,7 +52218,7 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<types::AzureOrgProjectAssociationResponse>,
-            Error<types::Error>,
+            Error<()>,
         > {
             let Self { client, org_id, app_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
@@ -52633,14 +52233,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/integrations/azureboard/association", client.baseurl,
                 encode_path(& org_id.to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -52661,20 +52254,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -52722,7 +52301,7 @@ pub mod builder {
         ///Sends a `DELETE` request to `/orgs/{orgID}/apps/{appID}/integrations/azureboard/association`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::AzureGenericOkResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::AzureGenericOkResponse>, Error<()>> {
             let Self { client, org_id, app_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -52730,14 +52309,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/integrations/azureboard/association", client.baseurl,
                 encode_path(& org_id.to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -52757,20 +52329,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -52861,14 +52419,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/integrations/azureboard/findings", client.baseurl,
                 encode_path(& org_id.to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -52950,7 +52501,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/integrations/azureboard/findings/{findingID}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::AzureFindingResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::AzureFindingResponse>, Error<()>> {
             let Self { client, org_id, app_id, finding_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -52960,14 +52511,7 @@ pub mod builder {
                 encode_path(& org_id.to_string()), encode_path(& app_id.to_string()),
                 encode_path(& finding_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -52987,20 +52531,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -53076,7 +52606,7 @@ pub mod builder {
         ///Sends a `POST` request to `/orgs/{orgID}/apps/{appID}/labels`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UpdateAppLabelsResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::UpdateAppLabelsResponse>, Error<()>> {
             let Self { client, org_id, app_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -53089,14 +52619,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/labels", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -53117,20 +52640,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -53178,7 +52687,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/my_scopes`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ListMyAppScopesResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ListMyAppScopesResponse>, Error<()>> {
             let Self { client, org_id, app_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -53186,14 +52695,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/my_scopes", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -53213,20 +52715,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -53383,10 +52871,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/sca/packages`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ReadAppScaPackagesResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ReadAppScaPackagesResponse>, Error<()>> {
             let Self {
                 client,
                 org_id,
@@ -53414,14 +52899,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/sca/packages", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -53449,20 +52927,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -53510,7 +52974,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/scanbranches`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ListAppBranchesResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ListAppBranchesResponse>, Error<()>> {
             let Self { client, org_id, app_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -53518,14 +52982,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/scanbranches", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -53545,20 +53002,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -53633,7 +53076,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/scans`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ListScansResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ListScansResponse>, Error<()>> {
             let Self { client, org_id, app_id, limit, tags } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -53643,14 +53086,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/scans", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -53672,20 +53108,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -53761,10 +53183,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/scans/compare`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListScansCompareResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ListScansCompareResponse>, Error<()>> {
             let Self { client, org_id, app_id, source, target } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -53774,14 +53193,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/scans/compare", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -53803,20 +53215,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -53878,7 +53276,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/scans/{scanID}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ReadScanResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ReadScanResponse>, Error<()>> {
             let Self { client, org_id, app_id, scan_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -53888,14 +53286,7 @@ pub mod builder {
                 .to_string()), encode_path(& app_id.to_string()), encode_path(& scan_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -53915,20 +53306,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -53992,7 +53369,7 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<types::ReadAppScanFindingsOwaspGroupedResponse>,
-            Error<types::Error>,
+            Error<()>,
         > {
             let Self { client, org_id, app_id, scan_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
@@ -54003,14 +53380,7 @@ pub mod builder {
                 org_id.to_string()), encode_path(& app_id.to_string()), encode_path(&
                 scan_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -54030,20 +53400,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -54105,10 +53461,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/scans/{scanID}/report`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ScansCheckReportResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ScansCheckReportResponse>, Error<()>> {
             let Self { client, org_id, app_id, scan_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -54118,14 +53471,7 @@ pub mod builder {
                 org_id.to_string()), encode_path(& app_id.to_string()), encode_path(&
                 scan_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -54145,20 +53491,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -54270,9 +53602,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/scans/{scanID}/reports/cwe.{ext}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self { client, org_id, app_id, scan_id, ext, comments, status, tz } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -54286,14 +53616,7 @@ pub mod builder {
                 encode_path(& org_id.to_string()), encode_path(& app_id.to_string()),
                 encode_path(& scan_id.to_string()), encode_path(& ext.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -54312,20 +53635,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -54452,9 +53761,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/scans/{scanID}/reports/owasp-{year}.{ext}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self {
                 client,
                 org_id,
@@ -54480,14 +53787,7 @@ pub mod builder {
                 encode_path(& scan_id.to_string()), encode_path(& year.to_string()),
                 encode_path(& ext.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -54506,20 +53806,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -54593,9 +53879,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/scans/{scanID}/reports/pci_dss/html`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self { client, org_id, app_id, scan_id, ignore_info_findings } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -54607,14 +53891,7 @@ pub mod builder {
                 encode_path(& org_id.to_string()), encode_path(& app_id.to_string()),
                 encode_path(& scan_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -54636,20 +53913,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -54727,7 +53990,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/versions`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ListAppVersionsResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ListAppVersionsResponse>, Error<()>> {
             let Self { client, org_id, app_id, tags, type_ } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -54737,14 +54000,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/versions", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& app_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -54766,20 +54022,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -54871,7 +54113,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/apps/{appID}/versions/{versionID}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ReadAppVersionResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ReadAppVersionResponse>, Error<()>> {
             let Self { client, org_id, app_id, version_id, scan, type_ } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let app_id = app_id.map_err(Error::InvalidRequest)?;
@@ -54883,14 +54125,7 @@ pub mod builder {
                 .to_string()), encode_path(& app_id.to_string()), encode_path(&
                 version_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -54912,20 +54147,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -54999,7 +54220,7 @@ pub mod builder {
         ///Sends a `POST` request to `/orgs/{orgID}/apps/{compoundName}/scans/check`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CheckScansResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::CheckScansResponse>, Error<()>> {
             let Self { client, org_id, compound_name, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let compound_name = compound_name.map_err(Error::InvalidRequest)?;
@@ -55012,14 +54233,7 @@ pub mod builder {
                 "{}/orgs/{}/apps/{}/scans/check", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& compound_name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -55040,20 +54254,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -55117,14 +54317,7 @@ pub mod builder {
                 .to_string()), encode_path(& audit_year.to_string()), encode_path(&
                 audit_month.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client.client.get(url).headers(header_map).build()?;
             let info = OperationInfo {
@@ -55211,14 +54404,7 @@ pub mod builder {
                 .to_string()), encode_path(& audit_year.to_string()), encode_path(&
                 audit_month.to_string()), encode_path(& audit_day.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client.client.get(url).headers(header_map).build()?;
             let info = OperationInfo {
@@ -55263,24 +54449,14 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/autofix_configuration`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ReadOrgAutoFixConfigResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ReadOrgAutoFixConfigResponse>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/orgs/{}/autofix_configuration", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -55300,20 +54476,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -55347,23 +54509,13 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/backup`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListOrganizationBackupsResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ListOrganizationBackupsResponse>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/orgs/{}/backup", client.baseurl, encode_path(& org_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -55383,20 +54535,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -55443,9 +54581,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/orgs/{orgID}/backup/download`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self { client, org_id, backup_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let backup_id = backup_id.map_err(Error::InvalidRequest)?;
@@ -55453,14 +54589,7 @@ pub mod builder {
                 "{}/orgs/{}/backup/download", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -55477,20 +54606,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -55541,7 +54656,7 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<types::ListCheckAnalysisConfigurationResponse>,
-            Error<types::Error>,
+            Error<()>,
         > {
             let Self { client, org_id, name } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
@@ -55550,14 +54665,7 @@ pub mod builder {
                 "{}/orgs/{}/checkanalysis/policies", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -55578,20 +54686,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -55637,9 +54731,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/orgs/{orgID}/checkanalysis/policies/{reference}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self { client, org_id, reference } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let reference = reference.map_err(Error::InvalidRequest)?;
@@ -55647,14 +54739,7 @@ pub mod builder {
                 "{}/orgs/{}/checkanalysis/policies/{}", client.baseurl, encode_path(&
                 org_id.to_string()), encode_path(& reference.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client.client.get(url).headers(header_map).build()?;
             let info = OperationInfo {
@@ -55666,20 +54751,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -55769,7 +54840,7 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<types::UpsertCheckAnalysisConfigurationResponse>,
-            Error<types::Error>,
+            Error<()>,
         > {
             let Self { client, org_id, reference, tag, use_defaults, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
@@ -55781,14 +54852,7 @@ pub mod builder {
                 "{}/orgs/{}/checkanalysis/policies/{}", client.baseurl, encode_path(&
                 org_id.to_string()), encode_path(& reference.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -55799,9 +54863,7 @@ pub mod builder {
                 )
                 .header(
                     ::reqwest::header::CONTENT_TYPE,
-                    ::reqwest::header::HeaderValue::from_static(
-                        "application/octet-stream",
-                    ),
+                    ::reqwest::header::HeaderValue::from_static("application/yaml"),
                 )
                 .body(body)
                 .query(&progenitor_client::QueryParam::new("tag", &tag))
@@ -55817,20 +54879,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -55906,10 +54954,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/compounds`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListOrgCompoundsResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ListOrgCompoundsResponse>, Error<()>> {
             let Self { client, org_id, archived, page, per_page } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let archived = archived.map_err(Error::InvalidRequest)?;
@@ -55919,14 +54964,7 @@ pub mod builder {
                 "{}/orgs/{}/compounds", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -55949,20 +54987,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -56009,10 +55033,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/compounds/byid/{compoundID}/shallow`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ReadCompoundShallowByIdResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ReadCompoundShallowByIdResponse>, Error<()>> {
             let Self { client, org_id, compound_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let compound_id = compound_id.map_err(Error::InvalidRequest)?;
@@ -56020,14 +55041,7 @@ pub mod builder {
                 "{}/orgs/{}/compounds/byid/{}/shallow", client.baseurl, encode_path(&
                 org_id.to_string()), encode_path(& compound_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -56047,20 +55061,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -56421,10 +55421,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/compounds/byname/{compoundName}/findings`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListCompoundFindingsResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ListCompoundFindingsResponse>, Error<()>> {
             let Self {
                 client,
                 org_id,
@@ -56479,14 +55476,7 @@ pub mod builder {
                 "{}/orgs/{}/compounds/byname/{}/findings", client.baseurl, encode_path(&
                 org_id.to_string()), encode_path(& compound_name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -56586,20 +55576,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -56647,10 +55623,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/compounds/byname/{compoundName}/shallow`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ReadCompoundShallowByNameResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ReadCompoundShallowByNameResponse>, Error<()>> {
             let Self { client, org_id, compound_name } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let compound_name = compound_name.map_err(Error::InvalidRequest)?;
@@ -56658,14 +55631,7 @@ pub mod builder {
                 "{}/orgs/{}/compounds/byname/{}/shallow", client.baseurl, encode_path(&
                 org_id.to_string()), encode_path(& compound_name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -56685,20 +55651,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -56745,10 +55697,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/compounds/full/{compoundID}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ReadCompoundFullResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ReadCompoundFullResponse>, Error<()>> {
             let Self { client, org_id, compound_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let compound_id = compound_id.map_err(Error::InvalidRequest)?;
@@ -56756,14 +55705,7 @@ pub mod builder {
                 "{}/orgs/{}/compounds/full/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& compound_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -56783,20 +55725,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -56873,7 +55801,7 @@ pub mod builder {
         ///Sends a `PATCH` request to `/orgs/{orgID}/compounds/named/{compoundName}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, compound_name, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let compound_name = compound_name.map_err(Error::InvalidRequest)?;
@@ -56887,14 +55815,7 @@ pub mod builder {
                 "{}/orgs/{}/compounds/named/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& compound_name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -56915,20 +55836,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -56988,10 +55895,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/compounds/named/{compoundName}/branches`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CompoundBranchesResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::CompoundBranchesResponse>, Error<()>> {
             let Self { client, org_id, compound_name, archived } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let compound_name = compound_name.map_err(Error::InvalidRequest)?;
@@ -57000,14 +55904,7 @@ pub mod builder {
                 "{}/orgs/{}/compounds/named/{}/branches", client.baseurl, encode_path(&
                 org_id.to_string()), encode_path(& compound_name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -57028,20 +55925,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -57362,7 +56245,7 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<types::ListCompoundFindingsDeprecatedResponse>,
-            Error<types::Error>,
+            Error<()>,
         > {
             let Self {
                 client,
@@ -57413,14 +56296,7 @@ pub mod builder {
                 "{}/orgs/{}/compounds/named/{}/findings", client.baseurl, encode_path(&
                 org_id.to_string()), encode_path(& compound_name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -57463,20 +56339,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -57522,7 +56384,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/orgs/{orgID}/compounds/named/{compoundName}/integrations/wiz/enrollment`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, org_id, compound_name } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let compound_name = compound_name.map_err(Error::InvalidRequest)?;
@@ -57531,24 +56393,9 @@ pub mod builder {
                 .baseurl, encode_path(& org_id.to_string()), encode_path(& compound_name
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.get(url).headers(header_map).build()?;
             let info = OperationInfo {
                 operation_id: "get_wiz_compound_enrollment_status",
             };
@@ -57558,20 +56405,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -57646,7 +56479,7 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/orgs/{orgID}/compounds/named/{compoundName}/integrations/wiz/enrollment`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, org_id, compound_name, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let compound_name = compound_name.map_err(Error::InvalidRequest)?;
@@ -57661,22 +56494,11 @@ pub mod builder {
                 .baseurl, encode_path(& org_id.to_string()), encode_path(& compound_name
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
                 .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .json(&body)
                 .headers(header_map)
                 .build()?;
@@ -57689,20 +56511,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -57748,7 +56556,7 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/orgs/{orgID}/compounds/named/{compoundName}/integrations/wiz/enrollment`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, org_id, compound_name } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let compound_name = compound_name.map_err(Error::InvalidRequest)?;
@@ -57757,24 +56565,9 @@ pub mod builder {
                 .baseurl, encode_path(& org_id.to_string()), encode_path(& compound_name
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.delete(url).headers(header_map).build()?;
             let info = OperationInfo {
                 operation_id: "remove_wiz_compound_enrollment",
             };
@@ -57784,20 +56577,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -57931,9 +56710,7 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/orgs/{orgID}/compounds/named/{compoundName}/reports/sarif`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self {
                 client,
                 org_id,
@@ -57958,14 +56735,7 @@ pub mod builder {
                 encode_path(& org_id.to_string()), encode_path(& compound_name
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -57995,20 +56765,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -58231,10 +56987,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/compounds/named/{compoundName}/sca/packages`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ReadCompoundScaPackagesResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ReadCompoundScaPackagesResponse>, Error<()>> {
             let Self {
                 client,
                 org_id,
@@ -58271,14 +57024,7 @@ pub mod builder {
                 encode_path(& org_id.to_string()), encode_path(& compound_name
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -58318,20 +57064,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -58433,10 +57165,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/compounds/named/{compoundName}/scans`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListScansInCompoundResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ListScansInCompoundResponse>, Error<()>> {
             let Self {
                 client,
                 org_id,
@@ -58456,14 +57185,7 @@ pub mod builder {
                 "{}/orgs/{}/compounds/named/{}/scans", client.baseurl, encode_path(&
                 org_id.to_string()), encode_path(& compound_name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -58487,20 +57209,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -58590,10 +57298,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/compounds/named/{compoundName}/scans/streamlined`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetStreamlinedScansResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::GetStreamlinedScansResponse>, Error<()>> {
             let Self { client, org_id, compound_name, branch, limit, upto } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let compound_name = compound_name.map_err(Error::InvalidRequest)?;
@@ -58605,14 +57310,7 @@ pub mod builder {
                 encode_path(& org_id.to_string()), encode_path(& compound_name
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -58635,20 +57333,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -58722,10 +57406,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/compounds/named/{compoundName}/scans/{scanID}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ReadCompoundScanResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ReadCompoundScanResponse>, Error<()>> {
             let Self { client, org_id, compound_name, scan_id, archived } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let compound_name = compound_name.map_err(Error::InvalidRequest)?;
@@ -58736,14 +57417,7 @@ pub mod builder {
                 org_id.to_string()), encode_path(& compound_name.to_string()),
                 encode_path(& scan_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -58764,20 +57438,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -58824,10 +57484,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/compounds/shallow/{compoundID}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ReadCompoundShallowResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ReadCompoundShallowResponse>, Error<()>> {
             let Self { client, org_id, compound_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let compound_id = compound_id.map_err(Error::InvalidRequest)?;
@@ -58835,14 +57492,7 @@ pub mod builder {
                 "{}/orgs/{}/compounds/shallow/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& compound_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -58862,20 +57512,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -58922,7 +57558,7 @@ pub mod builder {
         ///Sends a `DELETE` request to `/orgs/{orgID}/compounds/{compoundID}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, compound_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let compound_id = compound_id.map_err(Error::InvalidRequest)?;
@@ -58930,14 +57566,7 @@ pub mod builder {
                 "{}/orgs/{}/compounds/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& compound_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -58957,20 +57586,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -59004,21 +57619,14 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/configuration`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ReadOrgConfigResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ReadOrgConfigResponse>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/orgs/{}/configuration", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -59038,20 +57646,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -59107,7 +57701,7 @@ pub mod builder {
         ///Sends a `PUT` request to `/orgs/{orgID}/configuration`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -59117,14 +57711,7 @@ pub mod builder {
                 "{}/orgs/{}/configuration", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -59145,20 +57732,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -59214,7 +57787,7 @@ pub mod builder {
         ///Sends a `PATCH` request to `/orgs/{orgID}/configuration`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -59224,14 +57797,7 @@ pub mod builder {
                 "{}/orgs/{}/configuration", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -59252,20 +57818,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -59327,7 +57879,7 @@ pub mod builder {
         ///Sends a `PUT` request to `/orgs/{orgID}/configuration/analysis`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -59340,14 +57892,7 @@ pub mod builder {
                 "{}/orgs/{}/configuration/analysis", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -59368,20 +57913,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -59443,7 +57974,7 @@ pub mod builder {
         ///Sends a `PATCH` request to `/orgs/{orgID}/configuration/analysis`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -59456,14 +57987,7 @@ pub mod builder {
                 "{}/orgs/{}/configuration/analysis", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -59484,20 +58008,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -59597,10 +58107,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/dependencies`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::SearchDependencyResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::SearchDependencyResponse>, Error<()>> {
             let Self { client, org_id, from, page, per_page, search, until } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let from = from.map_err(Error::InvalidRequest)?;
@@ -59612,14 +58119,7 @@ pub mod builder {
                 "{}/orgs/{}/dependencies", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -59644,20 +58144,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -59884,7 +58370,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/findings`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ListOrgFindingsResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ListOrgFindingsResponse>, Error<()>> {
             let Self {
                 client,
                 org_id,
@@ -59921,14 +58407,7 @@ pub mod builder {
             let url = format!(
                 "{}/orgs/{}/findings", client.baseurl, encode_path(& org_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -59966,20 +58445,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -60057,10 +58522,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/findings/summary`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ReadOrgFindingsSummaryResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ReadOrgFindingsSummaryResponse>, Error<()>> {
             let Self { client, org_id, default_branch, tags, type_ } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let default_branch = default_branch.map_err(Error::InvalidRequest)?;
@@ -60070,14 +58532,7 @@ pub mod builder {
                 "{}/orgs/{}/findings/summary", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -60105,20 +58560,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -60152,21 +58593,14 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/integrations/azureboard/organizations`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::AzureOrgSuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::AzureOrgSuccessResponse>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/orgs/{}/integrations/azureboard/organizations", client.baseurl,
                 encode_path(& org_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -60186,20 +58620,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -60231,31 +58651,16 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/orgs/{orgID}/integrations/wiz/creds`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/orgs/{}/integrations/wiz/creds", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.get(url).headers(header_map).build()?;
             let info = OperationInfo {
                 operation_id: "get_wiz_creds",
             };
@@ -60265,20 +58670,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -60338,7 +58729,7 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/orgs/{orgID}/integrations/wiz/creds`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, org_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -60350,22 +58741,11 @@ pub mod builder {
                 "{}/orgs/{}/integrations/wiz/creds", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
                 .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .json(&body)
                 .headers(header_map)
                 .build()?;
@@ -60378,20 +58758,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -60423,31 +58789,16 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/orgs/{orgID}/integrations/wiz/enrollment`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/orgs/{}/integrations/wiz/enrollment", client.baseurl, encode_path(&
                 org_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.get(url).headers(header_map).build()?;
             let info = OperationInfo {
                 operation_id: "get_wiz_org_enrollment_status",
             };
@@ -60457,20 +58808,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -60531,7 +58868,7 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/orgs/{orgID}/integrations/wiz/enrollment`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, org_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -60544,22 +58881,11 @@ pub mod builder {
                 "{}/orgs/{}/integrations/wiz/enrollment", client.baseurl, encode_path(&
                 org_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
                 .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
                 .json(&body)
                 .headers(header_map)
                 .build()?;
@@ -60572,20 +58898,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -60619,21 +58931,14 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/my_scopes`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ListMyOrgScopesResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ListMyOrgScopesResponse>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/orgs/{}/my_scopes", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -60653,20 +58958,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -60769,7 +59060,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/rbac/groups`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ListHumanGroupsEnvelope>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ListHumanGroupsEnvelope>, Error<()>> {
             let Self { client, org_id, iname, name, no_members, page, search } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let iname = iname.map_err(Error::InvalidRequest)?;
@@ -60781,14 +59072,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/groups", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -60813,20 +59097,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -60873,7 +59143,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/rbac/groups/{groupID}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ReadGroupEnvelope>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ReadGroupEnvelope>, Error<()>> {
             let Self { client, org_id, group_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let group_id = group_id.map_err(Error::InvalidRequest)?;
@@ -60881,14 +59151,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/groups/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& group_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -60908,20 +59171,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -61012,10 +59261,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/rbac/invitations`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListOrgRbacInvitationsResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ListOrgRbacInvitationsResponse>, Error<()>> {
             let Self { client, org_id, order, page, search, sort } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let order = order.map_err(Error::InvalidRequest)?;
@@ -61026,14 +59272,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/invitations", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -61057,20 +59296,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -61104,24 +59329,14 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/rbac/roles`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListOrgRbacRolesResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ListOrgRbacRolesResponse>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/orgs/{}/rbac/roles", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -61141,20 +59356,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -61217,10 +59418,7 @@ pub mod builder {
         ///Sends a `POST` request to `/orgs/{orgID}/rbac/roles`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CreateCustomRbacRoleResponse>,
-            Error<types::CreateCustomRbacRoleError>,
-        > {
+        ) -> Result<ResponseValue<types::CreateCustomRbacRoleResponse>, Error<()>> {
             let Self { client, org_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -61233,14 +59431,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/roles", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -61261,20 +59452,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -61349,10 +59526,7 @@ pub mod builder {
         ///Sends a `PUT` request to `/orgs/{orgID}/rbac/roles/{rbacRoleID}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::SuccessResponse>,
-            Error<types::UpdateRbacRoleError>,
-        > {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, rbac_role_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let rbac_role_id = rbac_role_id.map_err(Error::InvalidRequest)?;
@@ -61365,14 +59539,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/roles/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& rbac_role_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -61393,20 +59560,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -61453,10 +59606,7 @@ pub mod builder {
         ///Sends a `DELETE` request to `/orgs/{orgID}/rbac/roles/{rbacRoleID}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::SuccessResponse>,
-            Error<types::DeleteCustomRbacRoleError>,
-        > {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, rbac_role_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let rbac_role_id = rbac_role_id.map_err(Error::InvalidRequest)?;
@@ -61464,14 +59614,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/roles/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& rbac_role_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -61491,20 +59634,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -61538,24 +59667,14 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/rbac/scopes`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListAvailableRbacScopesResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ListAvailableRbacScopesResponse>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/orgs/{}/rbac/scopes", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -61575,20 +59694,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -61661,7 +59766,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/rbac/teams`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ListTeamsEnvelope>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ListTeamsEnvelope>, Error<()>> {
             let Self { client, org_id, name, no_members, page } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let name = name.map_err(Error::InvalidRequest)?;
@@ -61671,14 +59776,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/teams", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -61701,20 +59799,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -61774,7 +59858,7 @@ pub mod builder {
         ///Sends a `POST` request to `/orgs/{orgID}/rbac/teams`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CreateTeamEnvelope>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::CreateTeamEnvelope>, Error<()>> {
             let Self { client, org_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -61786,14 +59870,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/teams", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -61814,20 +59891,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -61874,7 +59937,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/rbac/teams/{rbacTeamID}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ReadTeamEnvelope>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ReadTeamEnvelope>, Error<()>> {
             let Self { client, org_id, rbac_team_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let rbac_team_id = rbac_team_id.map_err(Error::InvalidRequest)?;
@@ -61882,14 +59945,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/teams/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& rbac_team_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -61909,20 +59965,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -61995,7 +60037,7 @@ pub mod builder {
         ///Sends a `PUT` request to `/orgs/{orgID}/rbac/teams/{rbacTeamID}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UpdateTeamResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::UpdateTeamResponse>, Error<()>> {
             let Self { client, org_id, rbac_team_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let rbac_team_id = rbac_team_id.map_err(Error::InvalidRequest)?;
@@ -62008,14 +60050,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/teams/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& rbac_team_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -62036,20 +60071,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -62122,7 +60143,7 @@ pub mod builder {
         ///Sends a `DELETE` request to `/orgs/{orgID}/rbac/teams/{rbacTeamID}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, rbac_team_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let rbac_team_id = rbac_team_id.map_err(Error::InvalidRequest)?;
@@ -62135,14 +60156,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/teams/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& rbac_team_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -62163,20 +60177,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -62251,7 +60251,7 @@ pub mod builder {
         ///Sends a `PUT` request to `/orgs/{orgID}/rbac/teams/{rbacTeamID}/apps`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UpdateTeamAppsResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::UpdateTeamAppsResponse>, Error<()>> {
             let Self { client, org_id, rbac_team_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let rbac_team_id = rbac_team_id.map_err(Error::InvalidRequest)?;
@@ -62264,14 +60264,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/teams/{}/apps", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& rbac_team_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -62292,20 +60285,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -62352,7 +60331,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/rbac/teams/{rbacTeamID}/configuration`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ReadTeamConfigResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ReadTeamConfigResponse>, Error<()>> {
             let Self { client, org_id, rbac_team_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let rbac_team_id = rbac_team_id.map_err(Error::InvalidRequest)?;
@@ -62360,14 +60339,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/teams/{}/configuration", client.baseurl, encode_path(&
                 org_id.to_string()), encode_path(& rbac_team_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -62387,20 +60359,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -62475,10 +60433,7 @@ pub mod builder {
         ///Sends a `PUT` request to `/orgs/{orgID}/rbac/teams/{rbacTeamID}/configuration`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::UpdateTeamConfigResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::UpdateTeamConfigResponse>, Error<()>> {
             let Self { client, org_id, rbac_team_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let rbac_team_id = rbac_team_id.map_err(Error::InvalidRequest)?;
@@ -62491,14 +60446,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/teams/{}/configuration", client.baseurl, encode_path(&
                 org_id.to_string()), encode_path(& rbac_team_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -62519,20 +60467,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -62605,7 +60539,7 @@ pub mod builder {
         ///Sends a `PATCH` request to `/orgs/{orgID}/rbac/teams/{rbacTeamID}/configuration`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::PatchTeamConfigResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::PatchTeamConfigResponse>, Error<()>> {
             let Self { client, org_id, rbac_team_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let rbac_team_id = rbac_team_id.map_err(Error::InvalidRequest)?;
@@ -62618,14 +60552,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/teams/{}/configuration", client.baseurl, encode_path(&
                 org_id.to_string()), encode_path(& rbac_team_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -62646,20 +60573,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -62706,10 +60619,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/rbac/teams/{rbacTeamID}/configuration/merged`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ReadMergedTeamConfigResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ReadMergedTeamConfigResponse>, Error<()>> {
             let Self { client, org_id, rbac_team_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let rbac_team_id = rbac_team_id.map_err(Error::InvalidRequest)?;
@@ -62718,14 +60628,7 @@ pub mod builder {
                 encode_path(& org_id.to_string()), encode_path(& rbac_team_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -62745,20 +60648,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -62813,14 +60702,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/teams/{}/groups", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& rbac_team_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -62915,7 +60797,7 @@ pub mod builder {
         ///Sends a `PUT` request to `/orgs/{orgID}/rbac/teams/{rbacTeamID}/groups`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, rbac_team_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let rbac_team_id = rbac_team_id.map_err(Error::InvalidRequest)?;
@@ -62929,14 +60811,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/teams/{}/groups", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& rbac_team_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -62957,20 +60832,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -63030,7 +60891,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/rbac/teams/{rbacTeamID}/groups/{groupID}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ReadTeamGroupResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ReadTeamGroupResponse>, Error<()>> {
             let Self { client, org_id, rbac_team_id, group_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let rbac_team_id = rbac_team_id.map_err(Error::InvalidRequest)?;
@@ -63040,14 +60901,7 @@ pub mod builder {
                 org_id.to_string()), encode_path(& rbac_team_id.to_string()),
                 encode_path(& group_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -63067,20 +60921,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -63168,7 +61008,7 @@ pub mod builder {
         ///Sends a `POST` request to `/orgs/{orgID}/rbac/teams/{rbacTeamID}/groups/{groupID}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, rbac_team_id, group_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let rbac_team_id = rbac_team_id.map_err(Error::InvalidRequest)?;
@@ -63183,14 +61023,7 @@ pub mod builder {
                 org_id.to_string()), encode_path(& rbac_team_id.to_string()),
                 encode_path(& group_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -63211,20 +61044,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -63284,7 +61103,7 @@ pub mod builder {
         ///Sends a `DELETE` request to `/orgs/{orgID}/rbac/teams/{rbacTeamID}/groups/{groupID}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, rbac_team_id, group_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let rbac_team_id = rbac_team_id.map_err(Error::InvalidRequest)?;
@@ -63294,14 +61113,7 @@ pub mod builder {
                 org_id.to_string()), encode_path(& rbac_team_id.to_string()),
                 encode_path(& group_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -63321,20 +61133,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -63410,10 +61208,7 @@ pub mod builder {
         ///Sends a `PUT` request to `/orgs/{orgID}/rbac/teams/{rbacTeamID}/membership`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::UpdateTeamMembershipResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::UpdateTeamMembershipResponse>, Error<()>> {
             let Self { client, org_id, rbac_team_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let rbac_team_id = rbac_team_id.map_err(Error::InvalidRequest)?;
@@ -63427,14 +61222,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/teams/{}/membership", client.baseurl, encode_path(&
                 org_id.to_string()), encode_path(& rbac_team_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -63455,20 +61243,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -63544,10 +61318,7 @@ pub mod builder {
         ///Sends a `PUT` request to `/orgs/{orgID}/rbac/teams/{rbacTeamID}/metadata`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::UpdateTeamMetadataResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::UpdateTeamMetadataResponse>, Error<()>> {
             let Self { client, org_id, rbac_team_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let rbac_team_id = rbac_team_id.map_err(Error::InvalidRequest)?;
@@ -63561,14 +61332,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/teams/{}/metadata", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& rbac_team_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -63589,20 +61353,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -63649,10 +61399,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/rbac/teams/{rbacTeamID}/my_scopes`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListMyTeamScopesResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ListMyTeamScopesResponse>, Error<()>> {
             let Self { client, org_id, rbac_team_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let rbac_team_id = rbac_team_id.map_err(Error::InvalidRequest)?;
@@ -63660,14 +61407,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/teams/{}/my_scopes", client.baseurl, encode_path(&
                 org_id.to_string()), encode_path(& rbac_team_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -63687,20 +61427,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -63818,10 +61544,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/rbac/users`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListOrgRbacUsersResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ListOrgRbacUsersResponse>, Error<()>> {
             let Self { client, org_id, email, order, page, search, sort, team } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let email = email.map_err(Error::InvalidRequest)?;
@@ -63834,14 +61557,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/users", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -63867,20 +61583,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -63956,7 +61658,7 @@ pub mod builder {
         ///Sends a `PUT` request to `/orgs/{orgID}/rbac/users/{userIDv2}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, user_i_dv2, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let user_i_dv2 = user_i_dv2.map_err(Error::InvalidRequest)?;
@@ -63970,14 +61672,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/users/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& user_i_dv2.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -63998,20 +61693,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -64058,10 +61739,7 @@ pub mod builder {
         ///Sends a `DELETE` request to `/orgs/{orgID}/rbac/users/{userIDv2}`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::SuccessResponse>,
-            Error<types::DeleteOrgUserError>,
-        > {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, user_i_dv2 } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let user_i_dv2 = user_i_dv2.map_err(Error::InvalidRequest)?;
@@ -64069,14 +61747,7 @@ pub mod builder {
                 "{}/orgs/{}/rbac/users/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& user_i_dv2.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -64096,20 +61767,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -64143,20 +61800,13 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/roles`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ListRolesResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ListRolesResponse>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/orgs/{}/roles", client.baseurl, encode_path(& org_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -64176,20 +61826,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -64254,7 +61890,7 @@ pub mod builder {
             self,
         ) -> Result<
             ResponseValue<types::BulkResetSamlUserAccessTokensResponse>,
-            Error<types::Error>,
+            Error<()>,
         > {
             let Self { client, org_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
@@ -64268,14 +61904,7 @@ pub mod builder {
                 "{}/orgs/{}/saml/access_token/reset", client.baseurl, encode_path(&
                 org_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -64296,20 +61925,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -64357,10 +61972,7 @@ pub mod builder {
         ///Sends a `POST` request to `/orgs/{orgID}/saml/provision`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ProvisionSamlUsersResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ProvisionSamlUsersResponse>, Error<()>> {
             let Self { client, org_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
@@ -64368,14 +61980,7 @@ pub mod builder {
                 "{}/orgs/{}/saml/provision", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -64396,20 +62001,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -64454,7 +62045,7 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/orgs/{orgID}/saml/users/{userIDv2}/access_token/reset`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, org_id, user_i_dv2 } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let user_i_dv2 = user_i_dv2.map_err(Error::InvalidRequest)?;
@@ -64462,24 +62053,9 @@ pub mod builder {
                 "{}/orgs/{}/saml/users/{}/access_token/reset", client.baseurl,
                 encode_path(& org_id.to_string()), encode_path(& user_i_dv2.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.post(url).headers(header_map).build()?;
             let info = OperationInfo {
                 operation_id: "reset_saml_user_access_token",
             };
@@ -64489,20 +62065,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -64536,24 +62098,14 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/saml_configs`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ListOrgSamlConfigsResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::ListOrgSamlConfigsResponse>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/orgs/{}/saml_configs", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -64573,20 +62125,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -64646,10 +62184,7 @@ pub mod builder {
         ///Sends a `POST` request to `/orgs/{orgID}/saml_configs`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::CreateOrgSamlConfigResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::CreateOrgSamlConfigResponse>, Error<()>> {
             let Self { client, org_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -64661,14 +62196,7 @@ pub mod builder {
                 "{}/orgs/{}/saml_configs", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -64689,20 +62217,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -64791,14 +62305,7 @@ pub mod builder {
                 "{}/orgs/{}/saml_configs/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& saml_config_name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -64866,7 +62373,7 @@ pub mod builder {
         ///Sends a `DELETE` request to `/orgs/{orgID}/saml_configs/{SAMLConfigName}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, saml_config_name } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let saml_config_name = saml_config_name.map_err(Error::InvalidRequest)?;
@@ -64874,14 +62381,7 @@ pub mod builder {
                 "{}/orgs/{}/saml_configs/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& saml_config_name.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -64901,20 +62401,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -64959,14 +62445,7 @@ pub mod builder {
                 "{}/orgs/{}/saved_searches", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -65058,14 +62537,7 @@ pub mod builder {
                 "{}/orgs/{}/saved_searches", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -65169,14 +62641,7 @@ pub mod builder {
                 "{}/orgs/{}/saved_searches/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& search_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -65247,14 +62712,7 @@ pub mod builder {
                 "{}/orgs/{}/saved_searches/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& search_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).headers(header_map).build()?;
             let info = OperationInfo {
@@ -65335,10 +62793,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/scm-secrets-audit-log`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetOrgScmSecretsAuditLogResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::GetOrgScmSecretsAuditLogResponse>, Error<()>> {
             let Self { client, org_id, by_project, by_user, days } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let by_project = by_project.map_err(Error::InvalidRequest)?;
@@ -65348,14 +62803,7 @@ pub mod builder {
                 "{}/orgs/{}/scm-secrets-audit-log", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -65378,20 +62826,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -65425,24 +62859,14 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/stats/num_fixes_per_compound`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::GetFixesPerCompoundStatsResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::GetFixesPerCompoundStatsResponse>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/orgs/{}/stats/num_fixes_per_compound", client.baseurl, encode_path(&
                 org_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -65462,20 +62886,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -65535,7 +62945,7 @@ pub mod builder {
         ///Sends a `GET` request to `/orgs/{orgID}/tokens`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ListTokensResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ListTokensResponse>, Error<()>> {
             let Self { client, org_id, show_expired, token_type } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let show_expired = show_expired.map_err(Error::InvalidRequest)?;
@@ -65543,14 +62953,7 @@ pub mod builder {
             let url = format!(
                 "{}/orgs/{}/tokens", client.baseurl, encode_path(& org_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -65574,20 +62977,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -65641,7 +63030,7 @@ pub mod builder {
         ///Sends a `POST` request to `/orgs/{orgID}/tokens`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CreateTokenResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::CreateTokenResponse>, Error<()>> {
             let Self { client, org_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -65650,14 +63039,7 @@ pub mod builder {
             let url = format!(
                 "{}/orgs/{}/tokens", client.baseurl, encode_path(& org_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -65678,20 +63060,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -65738,7 +63106,7 @@ pub mod builder {
         ///Sends a `DELETE` request to `/orgs/{orgID}/tokens/{tokenID}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::SuccessResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::SuccessResponse>, Error<()>> {
             let Self { client, org_id, token_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let token_id = token_id.map_err(Error::InvalidRequest)?;
@@ -65746,14 +63114,7 @@ pub mod builder {
                 "{}/orgs/{}/tokens/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& token_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -65773,20 +63134,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -65835,10 +63182,7 @@ pub mod builder {
         ///Sends a `POST` request to `/package_info`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::RetrievePackageInfoResponse>,
-            Error<types::Error>,
-        > {
+        ) -> Result<ResponseValue<types::RetrievePackageInfoResponse>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -65847,14 +63191,7 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/package_info", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -65875,20 +63212,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -65920,23 +63243,14 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/slack/authorize/orgs/{orgID}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/slack/authorize/orgs/{}", client.baseurl, encode_path(& org_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client.client.get(url).headers(header_map).build()?;
             let info = OperationInfo {
@@ -65948,20 +63262,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -65993,22 +63293,13 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/slack/orgs/{orgID}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/slack/orgs/{}", client.baseurl, encode_path(& org_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client.client.get(url).headers(header_map).build()?;
             let info = OperationInfo {
@@ -66020,20 +63311,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200..=299 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -66065,30 +63342,15 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/slack/orgs/{orgID}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<types::Error>> {
+        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, org_id } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/slack/orgs/{}", client.baseurl, encode_path(& org_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
+            let mut request = client.client.delete(url).headers(header_map).build()?;
             let info = OperationInfo {
                 operation_id: "delete_slack_configuration",
             };
@@ -66098,20 +63360,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -66130,17 +63378,10 @@ pub mod builder {
         ///Sends a `GET` request to `/user`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ReadUserResponse>, Error<types::Error>> {
+        ) -> Result<ResponseValue<types::ReadUserResponse>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/user", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -66160,20 +63401,6 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -66183,17 +63410,36 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+impl ClientHooks<::appsec_runtime::ClientContext> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut ::reqwest::Request,
+        info: &OperationInfo,
+    ) -> ::std::result::Result<(), Error<E>> {
+        let ctx = <Self as ClientInfo<::appsec_runtime::ClientContext>>::inner(self);
+        ::appsec_runtime::hooks::pre(ctx, &OPERATIONS, request, info)
+            .await
+            .map_err(Error::Custom)
+    }
+    async fn exec(
+        &self,
+        request: ::reqwest::Request,
+        info: &OperationInfo,
+    ) -> ::reqwest::Result<::reqwest::Response> {
+        let ctx = <Self as ClientInfo<::appsec_runtime::ClientContext>>::inner(self);
+        let client = <Self as ClientInfo<::appsec_runtime::ClientContext>>::client(self);
+        ::appsec_runtime::hooks::exec(client, ctx, &OPERATIONS, request, info).await
+    }
+}
 /// What the spec says about each operation, for the runtime's hooks.
-pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::OperationTable(
-    &[
+pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::OperationTable {
+    operations: &[
         ::appsec_runtime::OperationMeta {
             id: "authorize_slack",
             spec_id: "AuthorizeSlack",
             method: "GET",
             path: "/slack/authorize/orgs/{orgID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "azure_authorization",
@@ -66201,8 +63447,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/azureboard/authorization/orgs/{orgID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "azure_callback",
@@ -66210,8 +63454,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/azureboard/callback",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "bulk_reset_saml_user_access_tokens",
@@ -66219,8 +63461,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "POST",
             path: "/orgs/{orgID}/saml/access_token/reset",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "check_scans",
@@ -66228,8 +63468,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "POST",
             path: "/orgs/{orgID}/apps/{compoundName}/scans/check",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "compound_branches",
@@ -66237,8 +63475,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/compounds/named/{compoundName}/branches",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "create_app",
@@ -66246,8 +63482,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/apps",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "create_app_finding_comment",
@@ -66255,8 +63489,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "POST",
             path: "/orgs/{orgID}/apps/{appID}/findings/{findingID}/comments",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "create_custom_rbac_role",
@@ -66264,8 +63496,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "POST",
             path: "/orgs/{orgID}/rbac/roles",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "create_org_analysis_config",
@@ -66273,8 +63503,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/configuration/analysis",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "create_org_saml_config",
@@ -66282,8 +63510,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "POST",
             path: "/orgs/{orgID}/saml_configs",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "create_saved_search",
@@ -66291,8 +63517,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "POST",
             path: "/orgs/{orgID}/saved_searches",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "create_team",
@@ -66300,8 +63524,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "POST",
             path: "/orgs/{orgID}/rbac/teams",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "create_token",
@@ -66309,8 +63531,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "POST",
             path: "/orgs/{orgID}/tokens",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_app",
@@ -66318,8 +63538,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/orgs/{orgID}/apps/{appID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_app_group",
@@ -66327,8 +63545,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/orgs/{orgID}/app_groups/{appGroupName}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_azureboard_association",
@@ -66336,8 +63552,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/orgs/{orgID}/apps/{appID}/integrations/azureboard/association",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_compound",
@@ -66345,8 +63559,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/orgs/{orgID}/compounds/{compoundID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_custom_rbac_role",
@@ -66354,8 +63566,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/orgs/{orgID}/rbac/roles/{rbacRoleID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_org_saml_config",
@@ -66363,8 +63573,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/orgs/{orgID}/saml_configs/{SAMLConfigName}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_org_user",
@@ -66372,8 +63580,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/orgs/{orgID}/rbac/users/{userIDv2}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_saved_search",
@@ -66381,8 +63587,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/orgs/{orgID}/saved_searches/{searchID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_slack_configuration",
@@ -66390,8 +63594,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/slack/orgs/{orgID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_team",
@@ -66399,8 +63601,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/orgs/{orgID}/rbac/teams/{rbacTeamID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_token",
@@ -66408,8 +63608,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/orgs/{orgID}/tokens/{tokenID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_webhook",
@@ -66417,8 +63615,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/orgs/{orgID}/alerting/webhook",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "download_audit_log",
@@ -66426,8 +63622,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/audit/csv/{auditYear}/{auditMonth}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "download_daily_audit_log",
@@ -66435,8 +63629,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/audit/csv/{auditYear}/{auditMonth}/{auditDay}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "download_organization_backup",
@@ -66444,8 +63636,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/backup/download",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "download_sarif_report",
@@ -66453,8 +63643,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/compounds/named/{compoundName}/reports/sarif",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_alerting_events",
@@ -66462,8 +63650,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/alerting/events",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_analyze_failure",
@@ -66471,8 +63657,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/analyze-failures/{failureId}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_association_azure_board_by_finding_id",
@@ -66480,8 +63664,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/integrations/azureboard/findings/{findingID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_azure_authorization_status",
@@ -66489,8 +63671,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/azureboard/authorization/orgs/{orgID}/status",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_azure_org_list",
@@ -66498,8 +63678,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/integrations/azureboard/organizations",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_azureboard_association",
@@ -66507,8 +63685,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/integrations/azureboard/association",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_fixes_per_compound_stats",
@@ -66516,8 +63692,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/stats/num_fixes_per_compound",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_org_scm_secrets_audit_log",
@@ -66525,8 +63699,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/scm-secrets-audit-log",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_streamlined_scans",
@@ -66534,8 +63706,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/compounds/named/{compoundName}/scans/streamlined",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_webhook",
@@ -66543,8 +63713,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/alerting/webhook",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_wiz_compound_enrollment_status",
@@ -66552,8 +63720,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/compounds/named/{compoundName}/integrations/wiz/enrollment",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_wiz_creds",
@@ -66561,8 +63727,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/integrations/wiz/creds",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "get_wiz_org_enrollment_status",
@@ -66570,8 +63734,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/integrations/wiz/enrollment",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_analyze_failures",
@@ -66579,8 +63741,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/analyze-failures",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_app_branches",
@@ -66588,8 +63748,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/scanbranches",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_app_finding_comments",
@@ -66597,8 +63755,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/findings/{findingID}/comments",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_app_findings",
@@ -66606,8 +63762,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/findings",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_app_versions",
@@ -66615,8 +63769,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/versions",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_apps",
@@ -66624,8 +63776,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_apps_branches",
@@ -66633,8 +63783,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/branches",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_available_rbac_scopes",
@@ -66642,8 +63790,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/rbac/scopes",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_check_analysis_configuration",
@@ -66651,8 +63797,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/checkanalysis/policies",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_compound_findings",
@@ -66660,8 +63804,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/compounds/byname/{compoundName}/findings",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_compound_findings_deprecated",
@@ -66669,8 +63811,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/compounds/named/{compoundName}/findings",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_groups",
@@ -66678,8 +63818,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/rbac/teams/{rbacTeamID}/groups",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_human_groups",
@@ -66687,8 +63825,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/rbac/groups",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_my_app_scopes",
@@ -66696,8 +63832,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/my_scopes",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_my_org_scopes",
@@ -66705,8 +63839,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/my_scopes",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_my_team_scopes",
@@ -66714,8 +63846,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/rbac/teams/{rbacTeamID}/my_scopes",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_org_compounds",
@@ -66723,8 +63853,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/compounds",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_org_findings",
@@ -66732,8 +63860,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/findings",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_org_rbac_invitations",
@@ -66741,8 +63867,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/rbac/invitations",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_org_rbac_roles",
@@ -66750,8 +63874,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/rbac/roles",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_org_rbac_users",
@@ -66759,8 +63881,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/rbac/users",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_org_saml_configs",
@@ -66768,8 +63888,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/saml_configs",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_organization_backups",
@@ -66777,8 +63895,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/backup",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_roles",
@@ -66786,8 +63902,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/roles",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_saved_searches",
@@ -66795,8 +63909,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/saved_searches",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_scans",
@@ -66804,8 +63916,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/scans",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_scans_compare",
@@ -66813,8 +63923,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/scans/compare",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_scans_in_compound",
@@ -66822,8 +63930,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/compounds/named/{compoundName}/scans",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_teams",
@@ -66831,8 +63937,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/rbac/teams",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "list_tokens",
@@ -66840,8 +63944,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/tokens",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "patch_app_config",
@@ -66849,8 +63951,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PATCH",
             path: "/orgs/{orgID}/apps/{appID}/configuration",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "patch_org_config",
@@ -66858,8 +63958,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PATCH",
             path: "/orgs/{orgID}/configuration",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "patch_team_config",
@@ -66867,8 +63965,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PATCH",
             path: "/orgs/{orgID}/rbac/teams/{rbacTeamID}/configuration",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "provision_saml_users",
@@ -66876,8 +63972,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "POST",
             path: "/orgs/{orgID}/saml/provision",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "put_azureboard_association",
@@ -66885,8 +63979,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/apps/{appID}/integrations/azureboard/association",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_app",
@@ -66894,8 +63986,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_app_config",
@@ -66903,8 +63993,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/configuration",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_app_finding",
@@ -66912,8 +64000,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/findings/{findingID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_app_group",
@@ -66921,8 +64007,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/app_groups/{appGroupName}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_app_sca_packages",
@@ -66930,8 +64014,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/sca/packages",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_app_scan_findings_owasp_grouped",
@@ -66939,8 +64021,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/scans/{scanID}/owasp_counts",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_app_version",
@@ -66948,8 +64028,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/versions/{versionID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_compound_full",
@@ -66957,8 +64035,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/compounds/full/{compoundID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_compound_sca_packages",
@@ -66966,8 +64042,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/compounds/named/{compoundName}/sca/packages",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_compound_scan",
@@ -66975,8 +64049,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/compounds/named/{compoundName}/scans/{scanID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_compound_shallow",
@@ -66984,8 +64056,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/compounds/shallow/{compoundID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_compound_shallow_by_id",
@@ -66993,8 +64063,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/compounds/byid/{compoundID}/shallow",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_compound_shallow_by_name",
@@ -67002,8 +64070,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/compounds/byname/{compoundName}/shallow",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_cwe_report",
@@ -67011,8 +64077,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/scans/{scanID}/reports/cwe.{ext}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_detailed_owasp_report",
@@ -67020,8 +64084,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/scans/{scanID}/reports/owasp-{year}.{ext}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_finding_fix",
@@ -67029,8 +64091,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/findings/{findingID}/fixes",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_group",
@@ -67038,8 +64098,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/rbac/groups/{groupID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_merged_app_config",
@@ -67047,8 +64105,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/configuration/merged",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_merged_team_config",
@@ -67056,8 +64112,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/rbac/teams/{rbacTeamID}/configuration/merged",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_one_app_finding_comment",
@@ -67065,8 +64119,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/findings/{findingID}/comments/{commentID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_org_auto_fix_config",
@@ -67074,8 +64126,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/autofix_configuration",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_org_config",
@@ -67083,8 +64133,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/configuration",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_org_findings_summary",
@@ -67092,8 +64140,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/findings/summary",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_org_groups",
@@ -67101,8 +64147,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/app_groups",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_recommended_fix",
@@ -67110,8 +64154,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/findings/{findingID}/recommended_fix",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_scan",
@@ -67119,8 +64161,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/scans/{scanID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_scan_pcidss_report",
@@ -67128,8 +64168,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/scans/{scanID}/reports/pci_dss/html",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_team",
@@ -67137,8 +64175,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/rbac/teams/{rbacTeamID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_team_config",
@@ -67146,8 +64182,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/rbac/teams/{rbacTeamID}/configuration",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_team_group",
@@ -67155,8 +64189,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/rbac/teams/{rbacTeamID}/groups/{groupID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "read_user",
@@ -67164,8 +64196,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/user",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "remove_group_from_team",
@@ -67173,8 +64203,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/orgs/{orgID}/rbac/teams/{rbacTeamID}/groups/{groupID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "remove_wiz_compound_enrollment",
@@ -67182,8 +64210,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "DELETE",
             path: "/orgs/{orgID}/compounds/named/{compoundName}/integrations/wiz/enrollment",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "reset_saml_user_access_token",
@@ -67191,8 +64217,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "POST",
             path: "/orgs/{orgID}/saml/users/{userIDv2}/access_token/reset",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "resolve_check_analysis_configuration",
@@ -67200,8 +64224,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/checkanalysis/policies/{reference}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "retrieve_package_info",
@@ -67209,8 +64231,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "POST",
             path: "/package_info",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "scans_check_report",
@@ -67218,8 +64238,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/apps/{appID}/scans/{scanID}/report",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "search_dependency",
@@ -67227,8 +64245,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/orgs/{orgID}/dependencies",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "set_app_finding_assignee",
@@ -67236,8 +64252,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/apps/{appID}/findings/{findingID}/assignment",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "set_app_finding_status",
@@ -67245,8 +64259,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/apps/{appID}/findings/{findingID}/status",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "set_app_multiple_findings_assignee",
@@ -67254,8 +64266,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/apps/{appID}/findings_assignment",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "set_app_multiple_findings_status",
@@ -67263,8 +64273,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/apps/{appID}/findings_status",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "set_up_webhook",
@@ -67272,8 +64280,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/alerting/webhook",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "slack_callback",
@@ -67281,8 +64287,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "GET",
             path: "/slack/orgs/{orgID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "store_wiz_creds",
@@ -67290,8 +64294,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/integrations/wiz/creds",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "submit_finding_to_azure_board_put",
@@ -67299,8 +64301,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/apps/{appID}/integrations/azureboard/findings",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "toggle_compound_archive",
@@ -67308,8 +64308,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PATCH",
             path: "/orgs/{orgID}/compounds/named/{compoundName}",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_app_config",
@@ -67317,8 +64315,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/apps/{appID}/configuration",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_app_default_branch",
@@ -67326,8 +64322,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PATCH",
             path: "/orgs/{orgID}/apps/{appID}/configuration/default_branch",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_app_labels",
@@ -67335,8 +64329,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "POST",
             path: "/orgs/{orgID}/apps/{appID}/labels",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_group",
@@ -67344,8 +64336,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "POST",
             path: "/orgs/{orgID}/rbac/teams/{rbacTeamID}/groups/{groupID}",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_org_analysis_config",
@@ -67353,8 +64343,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PATCH",
             path: "/orgs/{orgID}/configuration/analysis",
             idempotent: false,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_org_config",
@@ -67362,8 +64350,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/configuration",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_org_saml_config",
@@ -67371,8 +64357,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/saml_configs/{SAMLConfigName}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_org_user",
@@ -67380,8 +64364,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/rbac/users/{userIDv2}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_rbac_role",
@@ -67389,8 +64371,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/rbac/roles/{rbacRoleID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_saved_search",
@@ -67398,8 +64378,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/saved_searches/{searchID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_team",
@@ -67407,8 +64385,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/rbac/teams/{rbacTeamID}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_team_apps",
@@ -67416,8 +64392,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/rbac/teams/{rbacTeamID}/apps",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_team_config",
@@ -67425,8 +64399,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/rbac/teams/{rbacTeamID}/configuration",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_team_membership",
@@ -67434,8 +64406,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/rbac/teams/{rbacTeamID}/membership",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_team_metadata",
@@ -67443,8 +64413,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/rbac/teams/{rbacTeamID}/metadata",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_wiz_compound_enrollment",
@@ -67452,8 +64420,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/compounds/named/{compoundName}/integrations/wiz/enrollment",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "update_wiz_org_enrollment",
@@ -67461,8 +64427,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/integrations/wiz/enrollment",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "upsert_app_group",
@@ -67470,8 +64434,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/app_groups/{appGroupName}",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "upsert_check_analysis_configuration",
@@ -67479,8 +64441,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/checkanalysis/policies/{reference}",
             idempotent: true,
-            request_content_type: Some("application/yaml"),
-            comma_separated_query: &[],
         },
         ::appsec_runtime::OperationMeta {
             id: "upsert_group",
@@ -67488,11 +64448,10 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             method: "PUT",
             path: "/orgs/{orgID}/rbac/teams/{rbacTeamID}/groups",
             idempotent: true,
-            request_content_type: None,
-            comma_separated_query: &[],
         },
     ],
-);
+    error_format: ::appsec_runtime::ErrorFormat::QwietEnvelope,
+};
 mod envelopes {
     #[allow(unused_imports)]
     use super::types::{self, *};

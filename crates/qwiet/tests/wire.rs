@@ -116,7 +116,7 @@ fn tag_string<'t>(tags: &'t [types::Tag], key: &str) -> Option<&'t str> {
     tags.iter()
         .filter_map(|t| match t {
             types::Tag::String(tag) => Some(tag),
-            types::Tag::Number(_) => None,
+            _ => None,
         })
         .find(|t| t.key == key)
         .map(|t| t.value.as_str())
@@ -126,7 +126,7 @@ fn tag_number(tags: &[types::Tag], key: &str) -> Option<f64> {
     tags.iter()
         .filter_map(|t| match t {
             types::Tag::Number(tag) => Some(tag),
-            types::Tag::String(_) => None,
+            _ => None,
         })
         .find(|t| t.key == key)
         .map(|t| t.value)
@@ -142,6 +142,20 @@ async fn read_all(download: ResponseValue<ByteStream>) -> Vec<u8> {
 }
 
 // 1. Apps of an org.
+/// The error response a failed call hands over: its status and JSON body,
+/// after checking it is marked with Qwiet's error format for the facade.
+async fn error_body<E: std::fmt::Debug>(err: Error<E>) -> (u16, Value) {
+    let Error::UnexpectedResponse(response) = err else {
+        panic!("expected the response itself, got {err:?}");
+    };
+    assert_eq!(
+        response.extensions().get::<appsec_runtime::ErrorFormat>(),
+        Some(&appsec_runtime::ErrorFormat::QwietEnvelope)
+    );
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON error body"))
+}
+
 #[tokio::test]
 async fn list_apps_gets_every_app_of_the_org() {
     let server = MockServer::start().await;
@@ -531,12 +545,10 @@ async fn list_teams_too_much_work_is_a_typed_server_error() {
         .unwrap_err();
 
     assert_eq!(sole_request(&server).await.url.query(), None);
-    let Error::ErrorResponse(rv) = err else {
-        panic!("expected a typed error, got {err:?}");
-    };
-    assert_eq!(rv.status(), 507);
-    assert!(!rv.ok);
-    assert_eq!(rv.code, "TOO_MUCH_WORK");
+    let (status, body) = error_body(err).await;
+    assert_eq!(status, 507);
+    assert_eq!(body["ok"], false);
+    assert_eq!(body["code"], "TOO_MUCH_WORK");
 }
 
 // 5. Tokens.
@@ -655,15 +667,18 @@ async fn set_up_webhook_puts_events_and_version() {
         .set_up_webhook()
         .org_id(org())
         .version(2_i64)
-        .body(types::RegisterWebhookRequest {
-            url: "https://hooks.example.com/qwiet/scan-finished".to_string(),
-            events: vec![types::RegisterWebhookRequestEventsItem {
-                name: types::RegisterWebhookRequestEventsItemName::ScanFinished,
-            }],
-            auth_type: Some(types::RegisterWebhookRequestAuthType::Hmac),
-            enable_email_notification: Some(true),
-            secret: None,
-            token: None,
+        .body_map(|b| {
+            b.url("https://hooks.example.com/qwiet/scan-finished")
+                .events(vec![
+                    types::RegisterWebhookRequestEventsItem::builder()
+                        .name(types::RegisterWebhookRequestEventsItemName::ScanFinished)
+                        .try_into()
+                        .unwrap(),
+                ])
+                .auth_type(Some(types::RegisterWebhookRequestAuthType::Hmac))
+                .enable_email_notification(Some(true))
+                .secret(None)
+                .token(None)
         })
         .send()
         .await
@@ -1089,14 +1104,10 @@ async fn missing_app_is_a_typed_error() {
         .unwrap_err();
 
     assert_eq!(err.status(), Some(reqwest::StatusCode::NOT_FOUND));
-    let Error::ErrorResponse(rv) = err else {
-        panic!("expected a typed error, got {err:?}");
-    };
-    assert_eq!(rv.status(), 404);
-    assert!(!rv.ok);
-    assert_eq!(rv.code, "NOT_FOUND");
-    assert_eq!(rv.message, "app legacy-portal not found");
-    assert!(rv.validation_errors.is_empty());
+    let (status, body) = error_body(err).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["code"], "NOT_FOUND");
+    assert_eq!(body["message"], "app legacy-portal not found");
 }
 
 #[tokio::test]
@@ -1129,23 +1140,21 @@ async fn validation_errors_are_decoded() {
         sole_request(&server).await.body_json::<Value>().unwrap(),
         json!({"label": "", "role_id": "ci_scanner", "valid_for_seconds": 63_072_000})
     );
-    let Error::ErrorResponse(rv) = err else {
-        panic!("expected a typed error, got {err:?}");
-    };
-    assert_eq!(rv.status(), 400);
-    assert_eq!(rv.code, "VALIDATION_FAILED");
+    let (status, body) = error_body(err).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], "VALIDATION_FAILED");
     assert_eq!(
-        rv.validation_errors,
-        [
+        body["validation_errors"],
+        json!([
             "label: must not be empty",
             "valid_for_seconds: must be at most 31536000"
-        ]
+        ])
     );
 }
 
-// 12. Operations whose error type merges several documented shapes.
+// 12. Operations that document several error shapes: every one arrives intact.
 #[tokio::test]
-async fn delete_org_user_conflict_decodes_the_merged_error() {
+async fn delete_org_user_conflict_arrives_intact() {
     let server = MockServer::start().await;
     let user = "0b6f3c52-7d9e-4a1b-8c3d-5e2f1a0b9c84";
     on("DELETE", &format!("/rbac/users/{user}"))
@@ -1168,18 +1177,17 @@ async fn delete_org_user_conflict_decodes_the_merged_error() {
     let request = sole_request(&server).await;
     assert!(request.body.is_empty());
     assert_json_headers(&request);
-    let Error::ErrorResponse(rv) = err else {
-        panic!("expected a typed error, got {err:?}");
-    };
-    let _: &types::DeleteOrgUserError = &rv;
-    assert_eq!(rv.status(), 409);
-    assert!(!rv.ok);
-    assert_eq!(rv.code, "LAST_ORG_ADMIN");
-    assert_eq!(rv.message, "the last organization admin cannot be removed");
+    let (status, body) = error_body(err).await;
+    assert_eq!(status, 409);
+    assert_eq!(body["code"], "LAST_ORG_ADMIN");
+    assert_eq!(
+        body["message"],
+        "the last organization admin cannot be removed"
+    );
 }
 
 #[tokio::test]
-async fn delete_custom_rbac_role_decodes_both_error_shapes() {
+async fn delete_custom_rbac_role_hands_over_both_error_shapes() {
     let server = MockServer::start().await;
     let missing = "7e3a9c1d-5b2f-4e8a-9d6c-3f1b0a2e4c7d";
     let builtin = "00000000-0000-4000-8000-000000000001";
@@ -1207,24 +1215,15 @@ async fn delete_custom_rbac_role_decodes_both_error_shapes() {
             .send()
     };
 
-    let Error::ErrorResponse(not_found) = delete(missing).await.unwrap_err() else {
-        panic!("expected a typed 404");
-    };
-    let _: &types::DeleteCustomRbacRoleError = &not_found;
-    assert_eq!(not_found.status(), 404);
-    assert_eq!(not_found.status, Some(404.0));
-    assert_eq!(not_found.ok, None);
-    assert_eq!(not_found.code, "ROLE_NOT_FOUND");
-    assert_eq!(not_found.message, "no role with this ID exists");
+    let (status, not_found) = error_body(delete(missing).await.unwrap_err()).await;
+    assert_eq!(status, 404);
+    assert_eq!(not_found["status"], 404);
+    assert_eq!(not_found["code"], "ROLE_NOT_FOUND");
 
-    let Error::ErrorResponse(forbidden) = delete(builtin).await.unwrap_err() else {
-        panic!("expected a typed 403");
-    };
-    assert_eq!(forbidden.status(), 403);
-    assert_eq!(forbidden.status, None);
-    assert_eq!(forbidden.ok, Some(false));
-    assert_eq!(forbidden.code, "FORBIDDEN");
-    assert_eq!(forbidden.message, "built-in roles cannot be deleted");
+    let (status, forbidden) = error_body(delete(builtin).await.unwrap_err()).await;
+    assert_eq!(status, 403);
+    assert_eq!(forbidden["ok"], false);
+    assert_eq!(forbidden["code"], "FORBIDDEN");
 }
 
 #[tokio::test]

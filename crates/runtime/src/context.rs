@@ -111,6 +111,15 @@ impl ClientContext {
             .unwrap_or_else(|| NONE.get_or_init(|| Url::parse("http://localhost/").expect("valid")))
     }
 
+    /// The base URL's path without its trailing `/`: `""` for a bare host or
+    /// when no base URL was configured. Operation paths follow it.
+    pub fn base_path(&self) -> &str {
+        self.inner
+            .base_url
+            .as_ref()
+            .map_or("", |bound| bound.path.as_str())
+    }
+
     /// True when credentials bound to this context may be sent to `url`:
     /// always without a configured base URL, otherwise only on the base
     /// URL's origin and at or below its path.

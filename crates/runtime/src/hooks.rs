@@ -1,16 +1,13 @@
 //! The request path every generated client runs through.
 //!
-//! Generated crates install these functions with [`install_hooks!`](crate::install_hooks):
-//! [`pre`] runs once per call, [`exec`] sends each attempt.
+//! Each generated crate's `ClientHooks` impl (written by `cargo xtask
+//! generate`) calls these functions with its operation table: [`pre`] runs
+//! once per call, [`exec`] sends each attempt.
 
-use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
 use progenitor_client::OperationInfo;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{Method, StatusCode};
 
 use crate::retry::{Cause, is_retryable, server_delay};
@@ -19,6 +16,7 @@ use crate::{Auth, ClientContext, OperationTable, auth};
 /// How many attempts a call took, recorded by [`exec`] in the extensions of
 /// a final response that is not a success or that needed a retry (the
 /// responses a caller may still hold, inside `Error::UnexpectedResponse`).
+/// This is the one place the count travels.
 ///
 /// Read it with [`Attempts::of`], which knows that no record means a single
 /// successful attempt: successful first tries, the common case, carry nothing
@@ -46,100 +44,29 @@ impl Attempts {
     }
 }
 
-/// The status and headers of a call's final response when it is an error
-/// (4xx or 5xx), recorded for callers that need them after the generated
-/// code has consumed the response (for example when an error body did not
-/// match its documented schema).
-#[derive(Debug, Clone)]
-pub struct ResponseRecord {
-    /// Status of the final response.
-    pub status: StatusCode,
-    /// Its headers.
-    pub headers: reqwest::header::HeaderMap,
-    /// How many attempts the call took.
-    pub attempts: Attempts,
-}
-
-/// The header progenitor adds for version negotiation.
-const API_VERSION: HeaderName = HeaderName::from_static("api-version");
-
-tokio::task_local! {
-    // Boxed so that the value swapped in and out on every poll is one
-    // pointer; the box exists only once an error response was seen.
-    static RECORD: RefCell<Option<Box<ResponseRecord>>>;
-}
-
-/// Runs `call` and returns its output with the [`ResponseRecord`] of the
-/// last response [`exec`] saw while it ran, if that was an error status.
-///
-/// The returned future holds `call` in place: no copy of it is made when it
-/// is first polled, which matters because generated calls are a few
-/// kilobytes each.
-pub fn recording<F: Future>(call: F) -> Recording<F> {
-    Recording {
-        inner: RECORD.scope(RefCell::new(None), call),
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// The future [`recording`] returns.
-    #[must_use = "futures do nothing unless awaited"]
-    pub struct Recording<F: Future> {
-        #[pin]
-        inner: tokio::task::futures::TaskLocalFuture<RefCell<Option<Box<ResponseRecord>>>, F>,
-    }
-}
-
-impl<F: Future> std::fmt::Debug for Recording<F> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Recording")
-    }
-}
-
-impl<F: Future> Future for Recording<F> {
-    type Output = (F::Output, Option<ResponseRecord>);
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut inner = self.project().inner;
-        let output = std::task::ready!(inner.as_mut().poll(cx));
-        let record = inner
-            .take_value()
-            .and_then(RefCell::into_inner)
-            .map(|record| *record);
-        Poll::Ready((output, record))
-    }
-}
-
-/// Prepares a request once per call: refuses paths whose parameters escaped
-/// their segments, restores spec facts progenitor cannot express, refuses to
-/// send credentials off the configured origin, and adds basic or bearer
+/// Prepares a request once per call: refuses operations the table does not
+/// know and paths whose parameters escaped their segments, refuses to send
+/// credentials off the configured origin, and adds basic or bearer
 /// credentials.
 pub async fn pre(
     ctx: &ClientContext,
     operations: &OperationTable,
-    baseurl: &str,
     request: &mut reqwest::Request,
     info: &OperationInfo,
 ) -> Result<(), String> {
-    // Progenitor adds `api-version: <spec version>` to every request for
-    // services that negotiate versions by header. Jira and Qwiet document no
-    // such header, so it is not sent.
-    request.headers_mut().remove(&API_VERSION);
-    if let Some(op) = operations.get(info.operation_id) {
-        let base_path = crate::path::url_path(baseurl).trim_end_matches('/');
-        let below_base = request.url().path().strip_prefix(base_path);
-        if !below_base.is_some_and(|p| crate::path::matches_template(op.path, p)) {
-            return Err(format!(
-                "refusing to send {}: a path parameter would change the request's path \
-                 (`.`, `..`, `/` or `\\` in a parameter, or an empty one)",
-                info.operation_id
-            ));
-        }
-        if let Some(content_type) = op.request_content_type {
-            let value = HeaderValue::from_static(content_type);
-            request.headers_mut().insert(CONTENT_TYPE, value);
-        }
-        crate::query::join_repeated(request.url_mut(), op.comma_separated_query);
+    let Some(op) = operations.get(info.operation_id) else {
+        return Err(format!(
+            "refusing to send {}: the operation is not in the client's operation table",
+            info.operation_id
+        ));
+    };
+    let below_base = request.url().path().strip_prefix(ctx.base_path());
+    if !below_base.is_some_and(|p| crate::path::matches_template(op.path, p)) {
+        return Err(format!(
+            "refusing to send {}: a path parameter would change the request's path \
+             (`.`, `..`, `/` or `\\` in a parameter, or an empty one)",
+            info.operation_id
+        ));
     }
     if !ctx.admits(request.url()) {
         return Err(format!(
@@ -156,8 +83,25 @@ pub async fn pre(
 /// as the context's [`RetryPolicy`](crate::RetryPolicy) allows.
 ///
 /// When retries run out the last response is returned as it is, so callers
-/// see the service's own status and body.
+/// see the service's own status and body. A final response that is not a
+/// success carries, in its extensions, the [`Attempts`] behind it and the
+/// service's [`ErrorFormat`](crate::ErrorFormat), so the facade can decode
+/// it from the response alone.
 pub async fn exec(
+    client: &reqwest::Client,
+    ctx: &ClientContext,
+    operations: &OperationTable,
+    request: reqwest::Request,
+    info: &OperationInfo,
+) -> reqwest::Result<reqwest::Response> {
+    let mut response = send_attempts(client, ctx, operations, request, info).await?;
+    if !response.status().is_success() {
+        response.extensions_mut().insert(operations.error_format);
+    }
+    Ok(response)
+}
+
+async fn send_attempts(
     client: &reqwest::Client,
     ctx: &ClientContext,
     operations: &OperationTable,
@@ -284,21 +228,8 @@ fn with_attempts(
 ) -> reqwest::Result<reqwest::Response> {
     result.map(|mut response| {
         let attempts = Attempts { sent, exhausted };
-        let status = response.status();
-        if !status.is_success() || sent > 1 {
+        if !response.status().is_success() || sent > 1 {
             response.extensions_mut().insert(attempts);
-        }
-        // Seen by `recording` callers; a no-op outside one. Only error
-        // statuses are recorded: a success that fails to decode is reported
-        // from its body alone.
-        if status.is_client_error() || status.is_server_error() {
-            let _ = RECORD.try_with(|r| {
-                *r.borrow_mut() = Some(Box::new(ResponseRecord {
-                    status,
-                    headers: response.headers().clone(),
-                    attempts,
-                }));
-            });
         }
         response
     })

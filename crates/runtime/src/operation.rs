@@ -1,8 +1,9 @@
 //! Per-operation facts the runtime needs at request time.
 //!
 //! Progenitor only hands hooks an operation id. `cargo xtask generate` emits a
-//! sorted [`OperationTable`] next to each generated client so the runtime can
-//! look up what the spec says about the operation being sent.
+//! sorted [`OperationTable`] next to each generated client, with the ids
+//! progenitor gave the operations, so the runtime can look up what the spec
+//! says about the operation being sent.
 
 /// What the spec records about one operation, as the runtime needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,29 +22,43 @@ pub struct OperationMeta {
     /// True for GET, HEAD, PUT and DELETE, and for POST operations the spec
     /// marks with `x-idempotent: true` (upserts).
     pub idempotent: bool,
-    /// The media type the service expects for the request body, when it is
-    /// one progenitor cannot emit itself (the runtime rewrites `Content-Type`).
-    pub request_content_type: Option<&'static str>,
-    /// Query parameters the service expects as one comma-separated value
-    /// (`explode: false`); the runtime joins the repeated keys progenitor writes.
-    pub comma_separated_query: &'static [&'static str],
 }
 
-/// All operations of one generated client, sorted by [`OperationMeta::id`].
+/// How a service writes the body of an error response (the spec's
+/// `info.x-error-format`). The runtime attaches it to every error response
+/// so the facade decodes the body as that service documents it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorFormat {
+    /// Jira platform `ErrorCollection`: `errorMessages` plus per-field `errors`.
+    JiraErrorCollection,
+    /// Jira Security Information: a list of `{message, errorTraceId}`.
+    SecurityInfoMessages,
+    /// Qwiet's envelope: `{ok: false, code, message, validation_errors}`.
+    QwietEnvelope,
+}
+
+/// All operations of one generated client, sorted by [`OperationMeta::id`],
+/// and the service's error format.
 #[derive(Debug, Clone, Copy)]
-pub struct OperationTable(pub &'static [OperationMeta]);
+pub struct OperationTable {
+    /// The operations, sorted by id.
+    pub operations: &'static [OperationMeta],
+    /// How the service writes error bodies.
+    pub error_format: ErrorFormat,
+}
 
 impl OperationTable {
     /// Finds an operation by id.
     pub fn get(&self, id: &str) -> Option<&'static OperationMeta> {
-        self.0
+        self.operations
             .binary_search_by(|op| op.id.cmp(id))
             .ok()
-            .map(|i| &self.0[i])
+            .map(|i| &self.operations[i])
     }
 
     /// Every operation in the table.
     pub fn iter(&self) -> impl Iterator<Item = &'static OperationMeta> {
-        self.0.iter()
+        self.operations.iter()
     }
 }

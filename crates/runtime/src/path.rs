@@ -33,28 +33,6 @@ fn next_segment(path: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// The path of an absolute URL string, without parsing it: the part after
-/// the authority (`""` when there is none).
-pub fn url_path(url: &str) -> &str {
-    // A plain byte scan: this runs on every request, and a substring search
-    // for "://" costs more than the rest of the function.
-    let bytes = url.as_bytes();
-    let authority = bytes
-        .windows(3)
-        .position(|w| w == b"://")
-        .map_or(0, |at| at + 3);
-    let Some(start) = bytes[authority..]
-        .iter()
-        .position(|&b| matches!(b, b'/' | b'?' | b'#'))
-        .filter(|&at| bytes[authority + at] == b'/')
-    else {
-        return "";
-    };
-    let path = &url[authority + start..];
-    let end = path.bytes().position(|b| b == b'?' || b == b'#');
-    end.map_or(path, |end| &path[..end])
-}
-
 /// Matches one segment such as `cwe.{ext}` or `{schemeId}` against a value.
 fn segment_matches(template: &str, value: &str) -> bool {
     let braces = template.bytes().filter(|&b| b == b'{').count();
@@ -123,16 +101,6 @@ mod tests {
             t,
             "/rest/api/3/issuesecurityschemes//level/10021"
         ));
-    }
-
-    #[test]
-    fn url_paths_without_parsing() {
-        assert_eq!(url_path("https://app.shiftleft.io/api/v4"), "/api/v4");
-        assert_eq!(url_path("http://127.0.0.1:8080"), "");
-        assert_eq!(url_path("https://h/x?q=1"), "/x");
-        assert_eq!(url_path("https://h/x#f"), "/x");
-        assert_eq!(url_path("https://h?q=/x"), "");
-        assert_eq!(url_path("/already/a/path"), "/already/a/path");
     }
 
     #[test]

@@ -5,7 +5,6 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use appsec_runtime::hooks::{Recording, recording};
 use progenitor_client::ResponseValue;
 use serde::de::DeserializeOwned;
 
@@ -22,20 +21,65 @@ use crate::Error;
 pub trait SendExt<T> {
     /// The success value, or one [`Error`].
     fn value(self) -> impl Future<Output = Result<T, Error>> + Send;
+
+    /// For operations whose documented answer is a redirect (Qwiet's Slack
+    /// and Azure Boards authorization and callbacks): the URL in its
+    /// `Location` header, resolved against the request URL.
+    ///
+    /// ```no_run
+    /// # async fn run(qwiet: appsec_sdk::QwietClient, org: uuid::Uuid) -> Result<(), appsec_sdk::Error> {
+    /// use appsec_sdk::SendExt;
+    /// let consent = qwiet.api().authorize_slack().org_id(org).send().location().await?;
+    /// println!("open {consent} in a browser");
+    /// # Ok(()) }
+    /// ```
+    fn location(self) -> impl Future<Output = Result<reqwest::Url, Error>> + Send;
 }
 
 impl<F, T, E> SendExt<T> for F
 where
     F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>> + Send,
     T: DeserializeOwned + Send + 'static,
-    E: serde::Serialize + Send + 'static,
+    E: Send + 'static,
 {
     fn value(self) -> impl Future<Output = Result<T, Error>> + Send {
         Value {
-            call: recording(self),
+            call: self,
             converting: None,
             _types: PhantomData,
         }
+    }
+
+    async fn location(self) -> Result<reqwest::Url, Error> {
+        let response = match self.await {
+            Err(progenitor_client::Error::UnexpectedResponse(r)) if r.status().is_redirection() => {
+                r
+            }
+            Err(e) => return Err(Error::from_generated_raw(e).await),
+            Ok(value) => {
+                return Err(Error::Decode {
+                    path: None,
+                    message: format!(
+                        "expected a redirect with a `Location` header, got status {}",
+                        value.status()
+                    ),
+                    snippet: String::new(),
+                });
+            }
+        };
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| response.url().join(v).ok());
+        location.ok_or_else(|| Error::Decode {
+            path: None,
+            message: format!(
+                "status {} without a usable `Location` header",
+                response.status()
+            ),
+            snippet: String::new(),
+        })
     }
 }
 
@@ -48,9 +92,9 @@ pin_project_lite::pin_project! {
     /// Written by hand rather than as an `async fn` so that the generated
     /// call (a few kilobytes) is stored once and never copied, and so that
     /// the larger error conversion is allocated only when a call fails.
-    struct Value<F: Future, T, E> {
+    struct Value<F, T, E> {
         #[pin]
-        call: Recording<F>,
+        call: F,
         converting: Option<Converting>,
         _types: PhantomData<fn() -> (T, E)>,
     }
@@ -60,7 +104,7 @@ impl<F, T, E> Future for Value<F, T, E>
 where
     F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>> + Send,
     T: DeserializeOwned + Send + 'static,
-    E: serde::Serialize + Send + 'static,
+    E: Send + 'static,
 {
     type Output = Result<T, Error>;
 
@@ -70,9 +114,9 @@ where
             return converting.as_mut().poll(cx).map(Err);
         }
         match ready!(this.call.poll(cx)) {
-            (Ok(value), _) => Poll::Ready(Ok(value.into_inner())),
-            (Err(e), record) => {
-                let mut converting: Converting = Box::pin(Error::from_recorded::<T, E>(e, record));
+            Ok(value) => Poll::Ready(Ok(value.into_inner())),
+            Err(e) => {
+                let mut converting: Converting = Box::pin(Error::from_generated::<T, E>(e));
                 let poll = converting.as_mut().poll(cx);
                 *this.converting = Some(converting);
                 poll.map(Err)

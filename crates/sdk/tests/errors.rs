@@ -151,7 +151,7 @@ async fn qwiet_404_envelope_is_an_api_error_with_code_and_message() {
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
     assert_eq!(
         err.to_string(),
-        "404 Not Found NOT_FOUND: organization not found"
+        "the service answered 404 Not Found: NOT_FOUND: organization not found"
     );
     assert_no_secret(&err);
 }
@@ -249,10 +249,9 @@ async fn security_info_400_message_list_is_an_api_error() {
             assert_eq!(api.status, 400);
             assert_eq!(
                 api.body,
-                ApiErrorBody::SecurityInfo(vec![ErrorMessage {
-                    message: "The workspace list is malformed.".into(),
-                    error_trace_id: Some("a1b2c3".into()),
-                }])
+                ApiErrorBody::SecurityInfo(vec![
+                    ErrorMessage::new("The workspace list is malformed.").with_trace_id("a1b2c3")
+                ])
             );
         }
         other => panic!("expected Error::Api, got {other:?}"),
@@ -328,7 +327,8 @@ async fn qwiet_401_is_an_auth_error() {
     assert_eq!(api.status, 401);
     assert!(matches!(&api.body, ApiErrorBody::Qwiet { code, .. } if code == "UNAUTHORIZED"));
     assert!(
-        err.to_string().starts_with("authentication failed: 401"),
+        err.to_string()
+            .starts_with("the service did not authorize the call: 401"),
         "{err}"
     );
     assert_no_secret(&err);
@@ -463,7 +463,7 @@ async fn jira_429_every_time_exhausts_the_retries() {
     assert_eq!(err.status().map(|s| s.as_u16()), Some(429));
     assert_eq!(
         err.to_string(),
-        "gave up after 3 attempts: 429 Too Many Requests Rate limit exceeded."
+        "gave up after 3 attempts; the last answer was 429 Too Many Requests: Rate limit exceeded."
     );
     assert_eq!(sent(&server).await, 3);
     assert_no_secret(&err);
@@ -533,7 +533,13 @@ async fn a_closed_port_is_a_transport_error() {
     };
     assert!(inner.is_connect(), "{inner:?}");
     assert_eq!(err.status(), None);
-    assert!(err.to_string().starts_with("transport error"), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with("the request failed before a complete answer arrived: "),
+        "{text}"
+    );
+    // The cause is part of the sentence, not only of the source chain.
+    assert!(text.contains("Connection refused"), "{text}");
     assert!(std::error::Error::source(&err).is_some());
     assert_no_secret(&err);
 }
@@ -701,7 +707,11 @@ async fn deleting_by_no_properties_is_invalid_input_and_sends_nothing() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
-    assert!(err.to_string().starts_with("invalid input: "), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("invalid input, nothing was sent: "),
+        "{err}"
+    );
     assert_eq!(sent(&server).await, 0);
 }
 
@@ -920,7 +930,10 @@ async fn a_failing_token_provider_refuses_the_request() {
         message.contains("identity provider unavailable"),
         "{message}"
     );
-    assert!(err.to_string().starts_with("request not sent: "), "{err}");
+    assert!(
+        err.to_string().starts_with("the request was not sent: "),
+        "{err}"
+    );
     assert_eq!(err.status(), None);
 
     let err = qwiet

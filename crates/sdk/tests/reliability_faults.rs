@@ -414,7 +414,7 @@ async fn bulk_submit_with_every_request_rate_limited_reports_each_id_failed() {
     assert_eq!(report.requests, 2);
     let reason = &report.failed["vuln-00042"][0].message;
     assert!(
-        reason.starts_with("gave up after 2 attempts: 429"),
+        reason.starts_with("gave up after 2 attempts; the last answer was 429"),
         "{reason}"
     );
     assert!(sb.stats().vulnerability_deliveries.is_empty());
@@ -462,11 +462,10 @@ async fn dropped_connections_on_reads_are_retried_then_surface_as_transport() {
 }
 
 async fn create_team(sb: &Sandbox) -> Result<(), Error> {
-    let body = CreateTeamRequest {
-        applications: vec![],
-        members: vec![],
-        name: "Reliability".into(),
-    };
+    let body = CreateTeamRequest::builder()
+        .applications(vec![])
+        .members(vec![])
+        .name("Reliability");
     qwiet(sb, fast_retries())
         .api()
         .create_team()

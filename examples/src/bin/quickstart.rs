@@ -61,6 +61,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     while let Some(finding) = findings.try_next().await? {
         let severity = finding
             .severity
+            .as_ref()
             .map(|s| s.to_string())
             .unwrap_or_else(|| "none".into());
         *by_severity.entry(severity).or_default() += 1;

@@ -150,9 +150,15 @@ impl JiraClient {
                     .map_err(|e| Error::InvalidInput(format!("property {k:?}: {e}")))
             })
             .collect::<Result<_, _>>()?;
-        let provider_metadata = batch.product.map(|product| types::ProviderMetadata {
-            product: Some(product),
-        });
+        let provider_metadata: Option<types::ProviderMetadata> = batch
+            .product
+            .map(|product| {
+                types::ProviderMetadata::builder()
+                    .product(product)
+                    .try_into()
+            })
+            .transpose()
+            .map_err(|e| Error::InvalidInput(format!("product: {e}")))?;
 
         let mut report = SubmitReport::default();
         let mut items = batch.items;
@@ -160,12 +166,10 @@ impl JiraClient {
             let rest = items.split_off(items.len().min(MAX_VULNERABILITIES_PER_REQUEST));
             let chunk = std::mem::replace(&mut items, rest);
             let ids: Vec<String> = chunk.iter().map(|v| v.id.to_string()).collect();
-            let body = types::SubmitVulnerabilitiesRequest {
-                operation_type: None,
-                properties: properties.clone(),
-                provider_metadata: provider_metadata.clone(),
-                vulnerabilities: chunk,
-            };
+            let body = types::SubmitVulnerabilitiesRequest::builder()
+                .properties(properties.clone())
+                .provider_metadata(provider_metadata.clone())
+                .vulnerabilities(chunk);
             report.requests += 1;
             match self
                 .security_info
@@ -202,9 +206,7 @@ impl JiraClient {
         S: Into<String>,
     {
         per_workspace_chunk(workspace_ids(ids)?, |chunk| async move {
-            let body = types::SubmitSecurityWorkspacesRequest {
-                workspace_ids: chunk,
-            };
+            let body = types::SubmitSecurityWorkspacesRequest::builder().workspace_ids(chunk);
             self.security_info
                 .submit_workspaces()
                 .body(body)

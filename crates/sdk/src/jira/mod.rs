@@ -6,6 +6,7 @@ mod listings;
 mod tasks;
 
 pub use bulk::{SubmitReport, Vulnerabilities};
+pub use tasks::TaskWait;
 
 use appsec_runtime::ClientContext;
 

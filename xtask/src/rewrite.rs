@@ -1,0 +1,438 @@
+//! Edits to progenitor's output that make the generated crate complete on
+//! its own: facts progenitor cannot write into requests, forward-compatible
+//! types, and the hooks that connect the client to the runtime.
+//!
+//! Each edit works on the parsed file, so nothing is patched per request at
+//! run time.
+
+use std::collections::BTreeMap;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::visit::Visit;
+use syn::visit_mut::VisitMut;
+
+use crate::normalize::OperationFacts;
+
+/// The name of the variant that holds values a spec does not list.
+pub const CATCH_ALL: &str = "Other";
+
+/// Every operation id progenitor wrote into an `OperationInfo`, in file order.
+pub fn operation_ids(file: &syn::File) -> Vec<String> {
+    let mut ids = Ids::default();
+    ids.visit_file(file);
+    ids.0
+}
+
+#[derive(Default)]
+struct Ids(Vec<String>);
+
+impl Visit<'_> for Ids {
+    fn visit_expr_struct(&mut self, node: &syn::ExprStruct) {
+        if let Some(id) = operation_info_id(node) {
+            self.0.push(id);
+        }
+        syn::visit::visit_expr_struct(self, node);
+    }
+}
+
+fn operation_info_id(node: &syn::ExprStruct) -> Option<String> {
+    if node.path.segments.last()?.ident != "OperationInfo" {
+        return None;
+    }
+    node.fields
+        .iter()
+        .find_map(|field| match (&field.member, &field.expr) {
+            (
+                syn::Member::Named(name),
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }),
+            ) if name == "operation_id" => Some(s.value()),
+            _ => None,
+        })
+}
+
+/// Writes the spec's facts into each operation's request code: no
+/// `api-version` header (neither service documents one), the real media type
+/// of relabelled bodies, and comma-joined `explode: false` query arrays.
+/// `facts` is keyed by progenitor's operation id.
+pub fn request_facts(file: &mut syn::File, facts: &BTreeMap<String, &OperationFacts>) {
+    struct Requests<'a> {
+        facts: &'a BTreeMap<String, &'a OperationFacts>,
+    }
+    impl VisitMut for Requests<'_> {
+        fn visit_block_mut(&mut self, block: &mut syn::Block) {
+            drop_api_version(block);
+            syn::visit_mut::visit_block_mut(self, block);
+        }
+        fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
+            let mut ids = Ids::default();
+            ids.visit_block(&f.block);
+            if let Some(facts) = ids.0.first().and_then(|id| self.facts.get(id)) {
+                let mut edit = OperationRequest { facts };
+                edit.visit_block_mut(&mut f.block);
+            }
+            syn::visit_mut::visit_impl_item_fn_mut(self, f);
+        }
+    }
+    Requests { facts }.visit_file_mut(file);
+}
+
+/// Removes `header_map.append("api-version", ...)` and shrinks the map's
+/// capacity to what is left.
+fn drop_api_version(block: &mut syn::Block) {
+    let before = block.stmts.len();
+    block.stmts.retain(|stmt| {
+        let text = quote!(#stmt).to_string();
+        !(text.starts_with("header_map . append") && text.contains("\"api-version\""))
+    });
+    let removed = before - block.stmts.len();
+    if removed == 0 {
+        return;
+    }
+    /// Entries removed, and the capacity left once they are.
+    struct Capacity(usize, usize);
+    impl VisitMut for Capacity {
+        fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+            let is_with_capacity = matches!(&*call.func, syn::Expr::Path(p)
+                if p.path.segments.last().is_some_and(|s| s.ident == "with_capacity"));
+            if is_with_capacity
+                && let Some(syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(n),
+                    ..
+                })) = call.args.first_mut()
+                && let Ok(value) = n.base10_parse::<usize>()
+            {
+                let left = value.saturating_sub(self.0);
+                self.1 = left;
+                *n = syn::LitInt::new(&format!("{left}usize"), n.span());
+            }
+        }
+    }
+    for stmt in &mut block.stmts {
+        if let syn::Stmt::Local(local) = stmt
+            && matches!(&local.pat, syn::Pat::Ident(p) if p.ident == "header_map")
+        {
+            let mut capacity = Capacity(removed, usize::MAX);
+            capacity.visit_local_mut(local);
+            // Nothing is appended any more: the map stays empty.
+            if capacity.1 == 0
+                && let syn::Pat::Ident(binding) = &mut local.pat
+            {
+                binding.mutability = None;
+            }
+        }
+    }
+}
+
+struct OperationRequest<'a> {
+    facts: &'a OperationFacts,
+}
+
+impl VisitMut for OperationRequest<'_> {
+    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+        syn::visit_mut::visit_expr_method_call_mut(self, call);
+        if call.method == "header"
+            && let Some(media_type) = &self.facts.request_content_type
+            && call
+                .args
+                .first()
+                .is_some_and(|name| quote!(#name).to_string().ends_with("CONTENT_TYPE"))
+        {
+            let media_type = media_type.as_str();
+            call.args[1] =
+                syn::parse_quote!(::reqwest::header::HeaderValue::from_static(#media_type));
+        }
+    }
+
+    fn visit_block_mut(&mut self, block: &mut syn::Block) {
+        syn::visit_mut::visit_block_mut(self, block);
+        let names = &self.facts.comma_separated_query;
+        if names.is_empty() {
+            return;
+        }
+        let mut i = 0;
+        while i < block.stmts.len() {
+            let mut moved = Vec::new();
+            if let syn::Stmt::Local(local) = &mut block.stmts[i]
+                && matches!(&local.pat, syn::Pat::Ident(p) if p.ident == "request")
+                && let Some(init) = &mut local.init
+            {
+                take_query_params(&mut init.expr, names, &mut moved);
+            }
+            for (name, value) in moved.into_iter().rev() {
+                let stmt: syn::Stmt = syn::parse_quote! {
+                    ::appsec_runtime::query::append_comma_separated(
+                        request.url_mut(), #name, &#value,
+                    );
+                };
+                block.stmts.insert(i + 1, stmt);
+            }
+            i += 1;
+        }
+    }
+}
+
+/// Removes `.query(&QueryParam::new(name, &value))` for the given names from
+/// a request builder chain and returns `(name, value)` for each.
+fn take_query_params(expr: &mut syn::Expr, names: &[String], moved: &mut Vec<(String, syn::Expr)>) {
+    loop {
+        let receiver = match expr {
+            syn::Expr::Try(t) => &mut t.expr,
+            syn::Expr::MethodCall(call) => {
+                if call.method == "query"
+                    && let Some(found) = comma_param(&call.args[0], names)
+                {
+                    moved.push(found);
+                    let inner = (*call.receiver).clone();
+                    *expr = inner;
+                    continue;
+                }
+                &mut call.receiver
+            }
+            _ => return,
+        };
+        take_query_params(receiver, names, moved);
+        return;
+    }
+}
+
+/// `(name, value)` when `arg` is `&QueryParam::new("name", &value)` for a
+/// comma-separated name.
+fn comma_param(arg: &syn::Expr, names: &[String]) -> Option<(String, syn::Expr)> {
+    let syn::Expr::Reference(r) = arg else {
+        return None;
+    };
+    let syn::Expr::Call(call) = &*r.expr else {
+        return None;
+    };
+    let syn::Expr::Lit(syn::ExprLit {
+        lit: syn::Lit::Str(name),
+        ..
+    }) = call.args.first()?
+    else {
+        return None;
+    };
+    let name = name.value();
+    if !names.contains(&name) {
+        return None;
+    }
+    let value = match call.args.get(1)? {
+        syn::Expr::Reference(v) => (*v.expr).clone(),
+        other => other.clone(),
+    };
+    Some((name, value))
+}
+
+/// Makes the `types` module safe to depend on while the services move on:
+/// string enums keep values the spec does not list (in a `CATCH_ALL`
+/// variant), and every type is `#[non_exhaustive]`, so a field or variant
+/// added to the spec is not a breaking change for users (they build values
+/// with the generated builders, `Default` or serde).
+pub fn forward_compatible_types(file: &mut syn::File) -> Result<(), String> {
+    let Some(items) = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|(_, items)| items),
+        _ => None,
+    }) else {
+        return Ok(());
+    };
+    let mut open = Vec::new();
+    for item in items.iter_mut() {
+        match item {
+            syn::Item::Enum(e) => {
+                if let Some(values) = string_enum_values(e) {
+                    open_enum(e, &values)?;
+                    open.push((e.ident.clone(), values));
+                }
+                mark_non_exhaustive(&mut e.attrs);
+            }
+            syn::Item::Struct(s) if matches!(s.vis, syn::Visibility::Public(_)) => {
+                mark_non_exhaustive(&mut s.attrs);
+            }
+            _ => {}
+        }
+    }
+    // typify's conversions for the enums are replaced by infallible ones.
+    items.retain(|item| match item {
+        syn::Item::Impl(i) => !open.iter().any(|(name, _)| replaced_impl(i, name)),
+        _ => true,
+    });
+    for (name, values) in &open {
+        let impls = open_enum_impls(name, values);
+        items.push(syn::Item::Verbatim(impls));
+    }
+    Ok(())
+}
+
+/// The wire values of an enum typify made for a `type: string` + `enum`
+/// schema: every variant is a unit, and it derives both serde traits.
+fn string_enum_values(e: &syn::ItemEnum) -> Option<Vec<(syn::Ident, String)>> {
+    let derives = e
+        .attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .map(|a| quote!(#a).to_string())
+        .collect::<String>();
+    let serde_container = e.attrs.iter().any(|a| a.path().is_ident("serde"));
+    if !derives.contains("Deserialize") || !derives.contains("Serialize") || serde_container {
+        return None;
+    }
+    e.variants
+        .iter()
+        .map(|v| {
+            if !matches!(v.fields, syn::Fields::Unit) {
+                return None;
+            }
+            let rename = v.attrs.iter().find_map(|a| {
+                let mut value = None;
+                if a.path().is_ident("serde") {
+                    let _ = a.parse_nested_meta(|meta| {
+                        if meta.path.is_ident("rename") {
+                            value = Some(meta.value()?.parse::<syn::LitStr>()?.value());
+                        }
+                        Ok(())
+                    });
+                }
+                value
+            });
+            Some((
+                v.ident.clone(),
+                rename.unwrap_or_else(|| v.ident.to_string()),
+            ))
+        })
+        .collect()
+}
+
+fn open_enum(e: &mut syn::ItemEnum, values: &[(syn::Ident, String)]) -> Result<(), String> {
+    if values.iter().any(|(ident, _)| ident == CATCH_ALL) {
+        return Err(format!(
+            "enum `{}` documents a value named `{CATCH_ALL}`, the name of the catch-all variant",
+            e.ident
+        ));
+    }
+    e.attrs.retain(|a| !a.path().is_ident("derive"));
+    e.attrs.push(syn::parse_quote!(
+        #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    ));
+    for variant in &mut e.variants {
+        variant.attrs.retain(|a| !a.path().is_ident("serde"));
+    }
+    let catch_all = format_ident!("{CATCH_ALL}");
+    e.variants.push(syn::parse_quote! {
+        /// A value this version of the SDK does not list, kept exactly as
+        /// the service sent it; it is sent back unchanged.
+        #catch_all(::std::string::String)
+    });
+    Ok(())
+}
+
+fn replaced_impl(i: &syn::ItemImpl, name: &syn::Ident) -> bool {
+    let self_ty = &i.self_ty;
+    let is_ours = matches!(&**self_ty, syn::Type::Path(p) if p.path.is_ident(name));
+    let trait_name = i
+        .trait_
+        .as_ref()
+        .and_then(|(_, path, _)| path.segments.last())
+        .map(|s| s.ident.to_string());
+    is_ours
+        && matches!(
+            trait_name.as_deref(),
+            Some("Display" | "FromStr" | "TryFrom")
+        )
+}
+
+fn open_enum_impls(name: &syn::Ident, values: &[(syn::Ident, String)]) -> TokenStream {
+    let catch_all = format_ident!("{CATCH_ALL}");
+    let idents: Vec<_> = values.iter().map(|(i, _)| i).collect();
+    let wire: Vec<_> = values.iter().map(|(_, w)| w).collect();
+    quote! {
+        impl #name {
+            /// The value as the service writes it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(Self::#idents => #wire,)*
+                    Self::#catch_all(value) => value.as_str(),
+                }
+            }
+        }
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl ::std::convert::From<&str> for #name {
+            fn from(value: &str) -> Self {
+                match value {
+                    #(#wire => Self::#idents,)*
+                    other => Self::#catch_all(other.to_string()),
+                }
+            }
+        }
+        impl ::std::convert::From<::std::string::String> for #name {
+            fn from(value: ::std::string::String) -> Self {
+                match value.as_str() {
+                    #(#wire => Self::#idents,)*
+                    _ => Self::#catch_all(value),
+                }
+            }
+        }
+        impl ::std::str::FromStr for #name {
+            type Err = ::std::convert::Infallible;
+            fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+                Ok(Self::from(value))
+            }
+        }
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::std::result::Result<Self, D::Error> {
+                ::appsec_runtime::open_enum::deserialize(deserializer)
+            }
+        }
+    }
+}
+
+fn mark_non_exhaustive(attrs: &mut Vec<syn::Attribute>) {
+    if !attrs.iter().any(|a| a.path().is_ident("non_exhaustive")) {
+        attrs.push(syn::parse_quote!(#[non_exhaustive]));
+    }
+}
+
+/// The `ClientHooks` impl that sends every request through the runtime with
+/// this crate's operation table.
+pub fn hooks_impl() -> TokenStream {
+    quote! {
+        impl ClientHooks<::appsec_runtime::ClientContext> for Client {
+            async fn pre<E>(
+                &self,
+                request: &mut ::reqwest::Request,
+                info: &OperationInfo,
+            ) -> ::std::result::Result<(), Error<E>> {
+                let ctx = <Self as ClientInfo<::appsec_runtime::ClientContext>>::inner(self);
+                ::appsec_runtime::hooks::pre(ctx, &OPERATIONS, request, info)
+                    .await
+                    .map_err(Error::Custom)
+            }
+
+            async fn exec(
+                &self,
+                request: ::reqwest::Request,
+                info: &OperationInfo,
+            ) -> ::reqwest::Result<::reqwest::Response> {
+                let ctx = <Self as ClientInfo<::appsec_runtime::ClientContext>>::inner(self);
+                let client = <Self as ClientInfo<::appsec_runtime::ClientContext>>::client(self);
+                ::appsec_runtime::hooks::exec(client, ctx, &OPERATIONS, request, info).await
+            }
+        }
+    }
+}
