@@ -185,7 +185,8 @@ fn errors_to_facade(op: &mut Map<String, Value>, _: &mut OperationFacts) {
     let has_outcome = responses
         .keys()
         .any(|k| k.starts_with('2') || k.starts_with('3'));
-    responses.retain(|code, _| !is_error_status(code) && !(code == "default" && has_outcome));
+    let describes_errors = |code: &str| is_error_status(code) || (code == "default" && has_outcome);
+    responses.retain(|code, _| !describes_errors(code));
 }
 
 /// When every member of an `anyOf` is an object, one of them describes the

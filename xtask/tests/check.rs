@@ -73,3 +73,41 @@ fn an_unsupported_construct_names_the_operation() {
     );
     assert!(err.contains("application/xml"), "{err}");
 }
+
+#[test]
+fn every_operation_progenitor_emits_is_in_the_operation_table() {
+    for target in TARGETS {
+        let text =
+            std::fs::read_to_string(workspace().join(target.crate_dir).join("src/generated.rs"))
+                .unwrap();
+        let file = syn::parse_file(&text).unwrap();
+        let emitted = xtask::rewrite::operation_ids(&file);
+        assert!(!emitted.is_empty(), "{}", target.crate_dir);
+        let table = text
+            .split("pub const OPERATIONS")
+            .nth(1)
+            .expect("the table is generated");
+        for id in &emitted {
+            assert!(
+                table.contains(&format!("id: \"{id}\",")),
+                "{}: `{id}` is sent but not in the table",
+                target.crate_dir
+            );
+        }
+        assert_eq!(
+            table.matches("::appsec_runtime::OperationMeta {").count(),
+            emitted.len(),
+            "{}: one table entry per emitted operation",
+            target.crate_dir
+        );
+    }
+}
+
+#[test]
+fn generated_string_enums_keep_unknown_values() {
+    let text = std::fs::read_to_string(workspace().join("crates/qwiet/src/generated.rs")).unwrap();
+    // typify's own string-enum derives are gone: every one decodes through the runtime.
+    assert!(!text.contains("_ => Err(\"invalid value\".into()),"));
+    assert!(text.contains("::appsec_runtime::open_enum::deserialize(deserializer)"));
+    assert!(!text.contains("\"api-version\""));
+}

@@ -234,3 +234,56 @@ fn with_attempts(
         response
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ErrorFormat, OperationMeta};
+
+    const TABLE: OperationTable = OperationTable {
+        operations: &[OperationMeta {
+            id: "get_level",
+            spec_id: "getLevel",
+            method: "GET",
+            path: "/levels/{id}",
+            idempotent: true,
+        }],
+        error_format: ErrorFormat::JiraErrorCollection,
+    };
+
+    fn request(path: &str) -> reqwest::Request {
+        reqwest::Client::new()
+            .get(format!("http://127.0.0.1:9{path}"))
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_operation_missing_from_the_table_is_refused() {
+        let ctx = ClientContext::new();
+        let mut known = request("/levels/7");
+        let info = OperationInfo {
+            operation_id: "get_level",
+        };
+        assert_eq!(pre(&ctx, &TABLE, &mut known, &info).await, Ok(()));
+        let info = OperationInfo {
+            operation_id: "get_secret",
+        };
+        let refused = pre(&ctx, &TABLE, &mut request("/levels/7"), &info).await;
+        assert!(
+            refused
+                .unwrap_err()
+                .contains("not in the client's operation table")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_path_that_left_its_template_is_refused() {
+        let ctx = ClientContext::new();
+        let info = OperationInfo {
+            operation_id: "get_level",
+        };
+        let refused = pre(&ctx, &TABLE, &mut request("/levels/7/members"), &info).await;
+        assert!(refused.unwrap_err().contains("path parameter"));
+    }
+}

@@ -2,7 +2,7 @@
 //!
 //! Generated operations hand every non-success response over as the
 //! response itself; [`Error::from_generated`] reads its body (at most
-//! [`MAX_ERROR_BODY`] bytes) and decodes it in the format the service's spec
+//! `MAX_ERROR_BODY` (64 KiB) bytes) and decodes it in the format the service's spec
 //! declares, which the runtime attached to the response together with the
 //! attempt count. There is no other path.
 
@@ -38,7 +38,7 @@ pub enum ApiErrorBody {
         validation_errors: Vec<String>,
     },
     /// A body not in the service's format (HTML error pages, plain text,
-    /// empty), kept as text, cut at [`SNIPPET_LEN`] bytes.
+    /// empty), kept as text, cut at `SNIPPET_LEN` (1 KiB) bytes.
     Other(String),
 }
 
@@ -82,7 +82,7 @@ pub const MAX_MESSAGES: usize = 8;
 
 impl ApiErrorBody {
     /// Decodes an error body written in `format`; anything else is kept as
-    /// text. Every string is bounded (see [`SNIPPET_LEN`], [`MAX_MESSAGES`]).
+    /// text. Every string is bounded (see `SNIPPET_LEN` (1 KiB), `MAX_MESSAGES` (8)).
     pub fn decode(format: ErrorFormat, bytes: &[u8]) -> Self {
         Self::decode_as(format, bytes).unwrap_or_else(|| ApiErrorBody::Other(snippet(bytes)))
     }
@@ -218,7 +218,7 @@ impl fmt::Display for ApiError {
 /// # async fn run(jira: appsec_sdk::JiraClient) {
 /// use appsec_sdk::SendExt;
 /// match jira.issue_security().get_issue_security_scheme().id(10000).send().value().await {
-///     Ok(scheme) => println!("{}", scheme.name),
+///     Ok(scheme) => println!("{:?}", scheme.name),
 ///     Err(e) if e.is_not_found() => println!("no such scheme"),
 ///     Err(e) if e.is_retryable() => println!("try again in {:?}", e.retry_after()),
 ///     Err(e) => println!("{e} (request {})", e.request_id().unwrap_or("unknown")),
@@ -251,7 +251,7 @@ pub enum Error {
     Decode {
         /// Path of the field that failed, such as `values[3].name`, when known.
         path: Option<String>,
-        /// What the decoder said (at most [`SNIPPET_LEN`] bytes).
+        /// What the decoder said (at most `SNIPPET_LEN` (1 KiB) bytes).
         message: String,
         /// The start of the body.
         snippet: String,
@@ -361,7 +361,7 @@ impl Error {
     }
 
     /// Classifies an error response whose body was read (at most
-    /// [`MAX_ERROR_BODY`] bytes).
+    /// `MAX_ERROR_BODY` (64 KiB) bytes).
     pub(crate) fn from_response(
         status: StatusCode,
         headers: HeaderMap,
@@ -493,7 +493,7 @@ pub(crate) fn decode_error<T: DeserializeOwned>(bytes: &[u8], err: &serde_json::
     }
 }
 
-/// The start of a body as text, at most [`SNIPPET_LEN`] bytes.
+/// The start of a body as text, at most `SNIPPET_LEN` (1 KiB) bytes.
 pub(crate) fn snippet(bytes: &[u8]) -> String {
     let cut = bytes.len().min(SNIPPET_LEN);
     let mut text = String::from_utf8_lossy(&bytes[..cut]).into_owned();
@@ -503,7 +503,7 @@ pub(crate) fn snippet(bytes: &[u8]) -> String {
     text
 }
 
-/// `text` cut at a character boundary to at most [`SNIPPET_LEN`] bytes.
+/// `text` cut at a character boundary to at most `SNIPPET_LEN` (1 KiB) bytes.
 fn clip(mut text: String) -> String {
     if text.len() > SNIPPET_LEN {
         let mut cut = SNIPPET_LEN;
@@ -516,7 +516,7 @@ fn clip(mut text: String) -> String {
     text
 }
 
-/// At most [`MAX_MESSAGES`] clipped messages, and a count of the rest.
+/// At most `MAX_MESSAGES` (8) clipped messages, and a count of the rest.
 fn bounded(list: Vec<String>) -> Vec<String> {
     let omitted = list.len().saturating_sub(MAX_MESSAGES);
     let mut out: Vec<String> = list.into_iter().take(MAX_MESSAGES).map(clip).collect();

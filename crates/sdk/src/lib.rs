@@ -28,3 +28,8 @@ pub use jira::JiraClient;
 #[cfg(feature = "qwiet")]
 pub use qwiet::QwietClient;
 pub use send::SendExt;
+
+/// The README's examples, compiled and type-checked as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeExamples;

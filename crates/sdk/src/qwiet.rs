@@ -30,7 +30,7 @@ pub const DEFAULT_BASE_URL: &str = "https://app.shiftleft.io/api/v4";
 /// // Every critical finding in the organization, page after page.
 /// let critical = appsec_sdk::qwiet::api::types::Severity::Critical;
 /// let mut findings = qwiet
-///     .org_findings(org, move |q| q.severity(critical).per_page(250))
+///     .org_findings(org, move |q| q.severity(critical.clone()).per_page(250))
 ///     .items();
 /// while let Some(finding) = findings.try_next().await? {
 ///     println!("{} {}", finding.id, finding.title.as_deref().unwrap_or(""));

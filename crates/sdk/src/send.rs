@@ -20,7 +20,9 @@ use crate::Error;
 /// ```
 pub trait SendExt<T> {
     /// The success value, or one [`Error`].
-    fn value(self) -> impl Future<Output = Result<T, Error>> + Send;
+    fn value(self) -> impl Future<Output = Result<T, Error>> + Send
+    where
+        T: DeserializeOwned;
 
     /// For operations whose documented answer is a redirect (Qwiet's Slack
     /// and Azure Boards authorization and callbacks): the URL in its
@@ -39,10 +41,13 @@ pub trait SendExt<T> {
 impl<F, T, E> SendExt<T> for F
 where
     F: Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>> + Send,
-    T: DeserializeOwned + Send + 'static,
+    T: Send + 'static,
     E: Send + 'static,
 {
-    fn value(self) -> impl Future<Output = Result<T, Error>> + Send {
+    fn value(self) -> impl Future<Output = Result<T, Error>> + Send
+    where
+        T: DeserializeOwned,
+    {
         Value {
             call: self,
             converting: None,
