@@ -40,7 +40,9 @@ for name in ${names//,/ }; do
     cargo fetch --quiet --manifest-path "$manifest"
 done
 
-rows=()
+# Each row is printed as soon as its build ends (a full run takes a long time).
+echo "| binary | profile | wall s | CPU s (user+sys) | binary MiB | crates | aws-lc compiled | starts |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |"
 for profile in ${profiles//,/ }; do
     case "$profile" in
         debug) flag=() ;;
@@ -66,12 +68,7 @@ for profile in ${profiles//,/ }; do
         set -e
         if [ "$code" -eq 1 ]; then runs="yes"; else runs="**no** (exit $code)"; fi
         cpu=$(echo "$user + $sys" | bc)
-        rows+=("| $name | $profile | $wall | $cpu | $(echo "scale=1; $size / 1048576" | bc) | $crates | $aws_lc | $runs |")
+        echo "| $name | $profile | $wall | $cpu | $(echo "scale=1; $size / 1048576" | bc) | $crates | $aws_lc | $runs |"
         rm -rf "$target"
     done
 done
-
-echo
-echo "| binary | profile | wall s | CPU s (user+sys) | binary MiB | crates | aws-lc compiled | starts |"
-echo "| --- | --- | ---: | ---: | ---: | ---: | --- | --- |"
-printf '%s\n' "${rows[@]}"
