@@ -9,7 +9,10 @@ use rustls::crypto::CryptoProvider;
 
 #[test]
 fn building_a_client_installs_the_ring_provider() {
-    assert!(CryptoProvider::get_default().is_none(), "nothing installed yet");
+    assert!(
+        CryptoProvider::get_default().is_none(),
+        "nothing installed yet"
+    );
     // Without a provider, reqwest panics here.
     JiraClient::builder("https://your-domain.atlassian.net")
         .basic_auth("you@example.com", "api-token")
