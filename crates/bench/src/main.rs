@@ -8,13 +8,16 @@
 //! ```
 //!
 //! Sections: `memory` (runs first, while the process is fresh), `jwt`,
-//! `decoding`, `overhead`, `pagination`.
+//! `decoding`, `overhead`, `pagination`. With `--features peers`, the
+//! overhead and pagination sections also time the `jira` and `gouqi` crates.
 
 mod decoding;
 mod jwt;
 mod memory;
 mod overhead;
 mod pagination;
+#[cfg(feature = "peers")]
+mod peers;
 mod report;
 mod server;
 mod stats;
@@ -171,6 +174,8 @@ fn run(plan: &Plan) -> Result<(), BoxError> {
         }
     );
     let mut targets = report::Targets::default();
+    // The bench builds plain reqwest clients too, not only the SDK's.
+    appsec_sdk::tls::install_crypto_provider();
     let runtime = tokio::runtime::Runtime::new()?;
 
     if plan.runs("memory") {

@@ -6,6 +6,12 @@
 //! one at a time (HTTP settings, runtime context, retries, `.value()`), to
 //! show where the facade's extra time goes.
 //!
+//! A third set is what a user would pick instead of the facade: the same
+//! call written by hand with what the facade adds (credentials, a total
+//! timeout, a copy of the request kept for one retry), and, with the
+//! `peers` feature, the `jira` 0.4 and `gouqi` 0.20 crates with basic auth
+//! and their default settings.
+//!
 //! Every variant is warmed up, then timed call by call in rounds; each round
 //! runs every variant once, in a fresh random order, so that drift (CPU
 //! frequency, other load) and the effect of the call just before land on
@@ -75,6 +81,9 @@ pub enum Table {
     /// Hand-written calls that send what the facade sends (credentials
     /// included), and a repeat of (a) that shows the noise floor.
     Reference,
+    /// What a user would pick instead of the facade with basic auth: the
+    /// hand-written equivalent (r) and the other crates.
+    Choice,
 }
 
 /// Timings of one variant of one operation, in µs per call.
@@ -127,6 +136,11 @@ pub const BY_HAND_BASIC: &str = "(a) + `.basic_auth()`: what (c) sends";
 pub const FIXED_JWT: &str = "(a) + one fixed JWT header, signed once: the header's own cost";
 /// Label of the hand-written call with a Connect JWT.
 pub const BY_HAND_JWT: &str = "(a) + Connect JWT signed with `jsonwebtoken`: what (d) sends";
+/// Label of the hand-written equivalent of (c).
+pub const EQUIVALENT: &str =
+    "(r) by hand: `.basic_auth()`, 60 s total timeout, request copied for one retry";
+/// Label prefixes of the other crates' variants.
+pub const PEERS: [&str; 2] = ["(e)", "(f)"];
 const SCHEME_NAME: &str = "Benchmark scheme";
 const SCHEME_DESCRIPTION: &str = "Created by the per-call overhead benchmark.";
 
@@ -139,12 +153,12 @@ fn description() -> Option<generated::types::CreateIssueSecuritySchemeDetailsDes
 /// The bare variant's view of a `SecurityLevel`.
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)] // Fields are decoded to be fair, not read.
-struct BareLevel {
+pub(crate) struct BareLevel {
     #[serde(rename = "self")]
     self_: Option<String>,
     id: Option<String>,
     description: Option<String>,
-    name: Option<String>,
+    pub(crate) name: Option<String>,
     #[serde(rename = "isDefault")]
     is_default: Option<bool>,
     #[serde(rename = "issueSecuritySchemeId")]
@@ -152,23 +166,26 @@ struct BareLevel {
 }
 
 #[derive(Debug, Serialize)]
-struct BareCreate<'a> {
-    name: &'a str,
-    description: &'a str,
+pub(crate) struct BareCreate<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) description: &'a str,
 }
 
 #[derive(Debug, Deserialize)]
-struct BareId {
-    id: String,
+pub(crate) struct BareId {
+    pub(crate) id: String,
 }
 
 /// How a variant makes its calls.
 enum Caller {
-    /// reqwest and serde_json by hand, with the credentials of `auth`.
+    /// reqwest and serde_json by hand, with the credentials of `auth`;
+    /// with `retry_copy`, the request is copied before it is sent, so that
+    /// it can be sent once more after a 429, a 5xx or a transport error.
     Bare {
         base: String,
         http: reqwest::Client,
         auth: BareAuth,
+        retry_copy: bool,
     },
     /// A generated client; `value` awaits through the facade's
     /// [`SendExt::value`] instead of `.send().await`.
@@ -176,6 +193,9 @@ enum Caller {
         client: generated::Client,
         value: bool,
     },
+    /// The other crates, through their own APIs.
+    #[cfg(feature = "peers")]
+    Peer(crate::peers::Peer),
 }
 
 /// Credentials a hand-written call sends.
@@ -219,6 +239,7 @@ fn variants(base: &str) -> Result<Vec<Variant>, BoxError> {
         base: base.to_string(),
         http: reqwest::Client::new(),
         auth,
+        retry_copy: false,
     };
     let facade = |jira: JiraClient| Caller::Generated {
         client: jira.issue_security().clone(),
@@ -240,7 +261,7 @@ fn variants(base: &str) -> Result<Vec<Variant>, BoxError> {
             .connect_timeout(Duration::from_secs(10))
             .build()
     };
-    Ok(vec![
+    let mut variants = vec![
         Variant {
             label: "(a) bare reqwest + serde_json",
             table: Table::Both,
@@ -309,22 +330,70 @@ fn variants(base: &str) -> Result<Vec<Variant>, BoxError> {
                 )),
             }),
         },
-    ])
+        Variant {
+            label: EQUIVALENT,
+            table: Table::Choice,
+            caller: Caller::Bare {
+                base: base.to_string(),
+                http: facade_http()?,
+                auth: BareAuth::Basic,
+                retry_copy: true,
+            },
+        },
+    ];
+    variants.extend(peer_variants(base)?);
+    Ok(variants)
+}
+
+/// The other crates' variants (the `peers` feature).
+#[cfg(feature = "peers")]
+fn peer_variants(base: &str) -> Result<Vec<Variant>, BoxError> {
+    let peers = crate::peers::Peer::all(base, DEMO_JIRA_EMAIL, DEMO_JIRA_API_TOKEN)?;
+    Ok(peers
+        .into_iter()
+        .map(|(label, peer)| Variant {
+            label,
+            table: Table::Choice,
+            caller: Caller::Peer(peer),
+        })
+        .collect())
+}
+
+/// Without the `peers` feature, none.
+#[cfg(not(feature = "peers"))]
+fn peer_variants(_base: &str) -> Result<Vec<Variant>, BoxError> {
+    Ok(Vec::new())
 }
 
 impl Caller {
     async fn call(&self, op: Op) -> Result<(), BoxError> {
         match (self, op) {
-            (Caller::Bare { base, http, auth }, Op::Get) => {
+            (
+                Caller::Bare {
+                    base,
+                    http,
+                    auth,
+                    retry_copy,
+                },
+                Op::Get,
+            ) => {
                 let url = format!("{base}{LEVEL_PATH}{LEVEL_ID}");
                 let request = http.get(&url).header(ACCEPT, "application/json");
-                let response = auth.apply(request, "GET", &url)?.send().await?;
+                let response = send(http, auth.apply(request, "GET", &url)?, *retry_copy).await?;
                 if response.status() != StatusCode::OK {
                     return Err(format!("GET answered {}", response.status()).into());
                 }
                 black_box(response.json::<BareLevel>().await?);
             }
-            (Caller::Bare { base, http, auth }, Op::Post) => {
+            (
+                Caller::Bare {
+                    base,
+                    http,
+                    auth,
+                    retry_copy,
+                },
+                Op::Post,
+            ) => {
                 let url = format!("{base}{SCHEMES_PATH}");
                 let body = BareCreate {
                     name: SCHEME_NAME,
@@ -334,7 +403,7 @@ impl Caller {
                     .post(&url)
                     .header(ACCEPT, "application/json")
                     .json(&body);
-                let response = auth.apply(request, "POST", &url)?.send().await?;
+                let response = send(http, auth.apply(request, "POST", &url)?, *retry_copy).await?;
                 if response.status() != StatusCode::CREATED {
                     return Err(format!("POST answered {}", response.status()).into());
                 }
@@ -359,9 +428,44 @@ impl Caller {
                     black_box(call.await?.into_inner().id);
                 }
             }
+            #[cfg(feature = "peers")]
+            (Caller::Peer(peer), Op::Get) => {
+                black_box(peer.get_level(LEVEL_ID).await?);
+            }
+            #[cfg(feature = "peers")]
+            (Caller::Peer(peer), Op::Post) => {
+                black_box(peer.create_scheme(SCHEME_NAME, SCHEME_DESCRIPTION).await?);
+            }
         }
         Ok(())
     }
+}
+
+/// Sends `request`; with `retry_copy`, as a client that retries once would:
+/// copy the request first, and send the copy after a status or error worth
+/// retrying (which the benchmark's server never gives).
+async fn send(
+    http: &reqwest::Client,
+    request: reqwest::RequestBuilder,
+    retry_copy: bool,
+) -> Result<reqwest::Response, BoxError> {
+    if !retry_copy {
+        return Ok(request.send().await?);
+    }
+    let request = request.build()?;
+    let copy = request.try_clone();
+    let first = http.execute(request).await;
+    let retry = match &first {
+        Ok(response) => {
+            let status = response.status();
+            status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+        }
+        Err(e) => e.is_connect() || e.is_timeout(),
+    };
+    Ok(match copy {
+        Some(copy) if retry => http.execute(copy).await?,
+        _ => first?,
+    })
 }
 
 /// A real token for the GET, signed once by the runtime's signer, so that

@@ -4,8 +4,8 @@
 use crate::decoding::DecodeResult;
 use crate::jwt::JwtResult;
 use crate::memory::MemoryResult;
-use crate::overhead::{BY_HAND_BASIC, BY_HAND_JWT, OpResult, Table};
-use crate::pagination::PagingResult;
+use crate::overhead::{BY_HAND_BASIC, BY_HAND_JWT, EQUIVALENT, OpResult, PEERS, Table};
+use crate::pagination::{PagingResult, PeerResult};
 use crate::stats::mib;
 
 /// Collected targets: (what, measured, target, met, is a timing).
@@ -16,6 +16,17 @@ impl Targets {
     /// A target on a timing or memory figure (not judged in a debug build).
     fn add(&mut self, what: impl Into<String>, measured: String, target: &'static str, met: bool) {
         self.0.push((what.into(), measured, target, met, true));
+    }
+
+    /// A target this run could not measure, and why.
+    fn skip(&mut self, what: impl Into<String>, target: &'static str, why: &str) {
+        self.0.push((
+            what.into(),
+            format!("not measured: {why}"),
+            target,
+            false,
+            true,
+        ));
     }
 
     /// A correctness check, judged in every build.
@@ -31,6 +42,7 @@ impl Targets {
         println!("| --- | --- | --- | --- |");
         for (what, measured, goal, met, timing) in &self.0 {
             let met = match (cfg!(debug_assertions) && *timing, met) {
+                _ if measured.starts_with("not measured") => "n/a",
                 (true, _) => "n/a (debug build)",
                 (false, true) => "yes",
                 (false, false) => "**no**",
@@ -108,15 +120,60 @@ pub fn overhead(results: &[OpResult], targets: &mut Targets) {
         }
     }
     println!();
+    choices(results, targets);
+}
+
+/// Section 1, last table: (c) against what a user would pick instead, and
+/// the per-call targets.
+fn choices(results: &[OpResult], targets: &mut Targets) {
+    println!(
+        "What a user would pick instead of (c) (same run): the same call by hand with what \
+         the facade adds, and the other crates with basic auth and their default settings.\n"
+    );
+    println!("| operation | variant | median µs | p90 µs | median / (a) | (c) / this |");
+    println!("| --- | --- | ---: | ---: | ---: | ---: |");
     for r in results {
-        for t in r.in_table(Table::Main).skip(1) {
-            let ratio = r.ratio(t);
+        let Some(c) = r.find("(c)") else { continue };
+        for t in r.in_table(Table::Choice) {
+            println!(
+                "| {} | {} | {:.1} | {:.1} | {:.3} | {:.3} |",
+                r.op.label(),
+                t.label,
+                t.per_call.median,
+                t.per_call.p90,
+                r.ratio(t),
+                c.per_call.median / t.per_call.median
+            );
+        }
+    }
+    println!();
+    for r in results {
+        let Some(c) = r.find("(c)") else { continue };
+        if let Some(by_hand) = r.timings.iter().find(|t| t.label == EQUIVALENT) {
+            let ratio = c.per_call.median / by_hand.per_call.median;
             targets.add(
-                format!("{} {}/(a)", r.op.label(), &t.label[..3]),
+                format!("{} (c) facade / (r) by hand", r.op.label()),
                 format!("{ratio:.3}"),
                 "≤ 1.05",
                 ratio <= 1.05,
             );
+        }
+        let faster_peer = PEERS
+            .iter()
+            .filter_map(|prefix| r.find(prefix))
+            .min_by(|a, b| a.per_call.median.total_cmp(&b.per_call.median));
+        let what = format!("{} (c) facade / faster peer", r.op.label());
+        match faster_peer {
+            Some(peer) => {
+                let ratio = c.per_call.median / peer.per_call.median;
+                targets.add(
+                    what,
+                    format!("{ratio:.3} (against {})", &peer.label[..3]),
+                    "≤ 0.95",
+                    ratio <= 0.95,
+                );
+            }
+            None => targets.skip(what, "≤ 0.95", "build with `--features peers`"),
         }
     }
 }
@@ -132,6 +189,7 @@ pub fn jwt(r: &JwtResult, targets: &mut Targets) {
         ("query_string_hash (qsh)", r.qsh),
         ("Signer::sign (qsh + claims + HMAC)", r.sign),
         ("Signer::authorization_header (per attempt)", r.header),
+        ("the same token with `jsonwebtoken::encode`", r.jsonwebtoken),
     ] {
         println!("| {what} | {:.0} | {:.0} |", s.median, s.p90);
     }
@@ -141,6 +199,13 @@ pub fn jwt(r: &JwtResult, targets: &mut Targets) {
         format!("{:.0} ns", r.sign.median),
         "well under 5 µs (< 2.5 µs)",
         r.sign.median < 2500.0,
+    );
+    let faster = r.jsonwebtoken.median / r.sign.median;
+    targets.add(
+        "JWT: `Signer::sign` against `jsonwebtoken`",
+        format!("{faster:.2}x faster"),
+        "≥ 1.4x",
+        faster >= 1.4,
     );
 }
 
@@ -178,6 +243,45 @@ pub fn pagination(r: &PagingResult, targets: &mut Targets) {
         four >= 3.5,
     );
     targets.check("Pagination: same items, same order", r.identical);
+    let what = "Pagination: SDK with 4 in flight against `jira` 0.4's stream";
+    match &r.peers {
+        Some(p) => pagination_peers(p, targets),
+        None => targets.skip(what, "≥ 3.5x", "build with `--features peers`"),
+    }
+}
+
+/// Section 3, with `peers`: the same members through the scheme endpoint.
+fn pagination_peers(p: &PeerResult, targets: &mut Targets) {
+    println!(
+        "The same members through `GET /rest/api/3/issuesecurityschemes/10000/members?issueSecurityLevelId=10021`, \
+         the listing `jira` 0.4 streams:\n"
+    );
+    println!("| listing | wall ms, median | slowest run ms | requests | `jira` 0.4 / this |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    let jira = p.wall(PeerResult::JIRA);
+    for (label, wall, requests) in &p.rows {
+        println!(
+            "| {label} | {:.0} | {:.0} | {requests} | {:.2}x |",
+            wall.median,
+            wall.p90,
+            jira / wall.median
+        );
+    }
+    println!(
+        "\nSame (member, level) ids in the same order in every run: {}\n",
+        if p.identical { "yes" } else { "NO" }
+    );
+    let speedup = jira / p.wall(PeerResult::SDK_FOUR);
+    targets.add(
+        "Pagination: SDK with 4 in flight against `jira` 0.4's stream",
+        format!("{speedup:.2}x"),
+        "≥ 3.5x",
+        speedup >= 3.5,
+    );
+    targets.check(
+        "Pagination: SDK and `jira` 0.4 list the same items",
+        p.identical,
+    );
 }
 
 /// Section 4.

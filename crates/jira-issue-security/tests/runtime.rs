@@ -17,6 +17,7 @@ fn client(server: &MockServer, auth: Auth, retry: RetryPolicy) -> Client {
         .retry(retry)
         .build()
         .unwrap();
+    appsec_runtime::tls::install_crypto_provider();
     Client::new_with_client(&server.uri(), reqwest::Client::new(), ctx)
 }
 
@@ -267,6 +268,7 @@ async fn credentials_never_leave_the_configured_origin() {
         .build()
         .unwrap();
     // A client whose requests go elsewhere than the context's base URL.
+    appsec_runtime::tls::install_crypto_provider();
     let c = Client::new_with_client(&other.uri(), reqwest::Client::new(), ctx);
     let err = c.get_issue_security_schemes().send().await.unwrap_err();
     assert!(matches!(err, Error::Custom(ref m) if m.contains("outside the configured base URL")));

@@ -8,6 +8,7 @@ use wiremock::matchers::{body_json, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 fn client(server: &MockServer) -> Client {
+    appsec_runtime::tls::install_crypto_provider();
     Client::new_with_client(&server.uri(), reqwest::Client::new(), ClientContext::new())
 }
 

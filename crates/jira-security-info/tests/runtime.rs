@@ -19,6 +19,7 @@ fn client(server: &MockServer) -> Client {
         )
         .build()
         .unwrap();
+    appsec_runtime::tls::install_crypto_provider();
     Client::new_with_client(&server.uri(), reqwest::Client::new(), ctx)
 }
 

@@ -7,6 +7,7 @@ use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn client(server: &MockServer) -> Client {
+    appsec_runtime::tls::install_crypto_provider();
     Client::new_with_client(&server.uri(), reqwest::Client::new(), ClientContext::new())
 }
 

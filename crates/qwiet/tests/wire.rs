@@ -19,6 +19,7 @@ fn org() -> Uuid {
 }
 
 fn client(server: &MockServer) -> Client {
+    appsec_runtime::tls::install_crypto_provider();
     Client::new_with_client(&server.uri(), reqwest::Client::new(), ClientContext::new())
 }
 

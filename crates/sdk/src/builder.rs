@@ -105,6 +105,9 @@ impl<C: FromParts> ClientBuilder<C> {
 
     /// Uses your own `reqwest::Client` (proxies, TLS roots). Configure it not
     /// to follow redirects: Jira answers some writes with `303` and a body.
+    /// With the default `rustls-ring` feature, call
+    /// [`tls::install_crypto_provider`](crate::tls::install_crypto_provider)
+    /// before building it.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -119,6 +122,7 @@ impl<C: FromParts> ClientBuilder<C> {
         let http = match self.http {
             Some(http) => http,
             None => {
+                appsec_runtime::tls::install_crypto_provider();
                 let mut builder = reqwest::Client::builder()
                     .redirect(reqwest::redirect::Policy::none())
                     .user_agent(self.user_agent.unwrap_or_else(|| {

@@ -19,6 +19,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .auth(Auth::basic(env("JIRA_EMAIL")?, env("JIRA_API_TOKEN")?))
         .retry(RetryPolicy::default())
         .build()?;
+    // The SDK's default TLS (rustls with ring) needs its provider installed first.
+    appsec_runtime::tls::install_crypto_provider();
     let http = reqwest::Client::builder()
         // Jira answers some writes with 303 and a task body; keep it visible.
         .redirect(reqwest::redirect::Policy::none())

@@ -18,6 +18,7 @@ pub async fn start_with(config: SandboxConfig) -> Sandbox {
 /// A client that does not follow redirects, like the SDK's. Plain HTTP
 /// only, so no certificate store is loaded (that is slow in debug builds).
 pub fn client() -> reqwest::Client {
+    appsec_runtime::tls::install_crypto_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .tls_certs_only([])
