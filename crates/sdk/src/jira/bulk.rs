@@ -1,7 +1,7 @@
 //! Security Information in bulk: any number of vulnerabilities or workspace
 //! ids, validated up front, sent in the service's batch sizes, with one report.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use appsec_jira_security_info::types;
 
@@ -109,16 +109,22 @@ fn validate_properties<'a>(
     Ok(())
 }
 
-/// The merged outcome of a bulk submission. Nothing is left out: every id is
-/// either accepted or failed.
+/// The merged outcome of a bulk submission.
+///
+/// Every submitted id appears exactly once: in `accepted` or in `failed`.
+/// What the service says about ids the SDK never sent in that request goes to
+/// `anomalies` and never counts as accepted.
 #[derive(Debug, Clone, Default)]
 pub struct SubmitReport {
-    /// Ids Jira accepted.
+    /// Ids Jira accepted, in the order they were submitted.
     pub accepted: Vec<String>,
-    /// Ids Jira (or the transport) rejected, with the reasons.
+    /// Ids Jira (or the transport) rejected, or that the service's answer did
+    /// not mention, with every reason given.
     pub failed: BTreeMap<String, Vec<ErrorMessage>>,
     /// Associations Jira could not resolve (unknown issue keys).
     pub unknown_associations: Vec<types::SubmitVulnerabilitiesResponseUnknownAssociationsItem>,
+    /// Ids the service reported on although the request did not carry them.
+    pub anomalies: Vec<ServiceAnomaly>,
     /// How many requests were sent.
     pub requests: usize,
 }
@@ -129,6 +135,29 @@ impl SubmitReport {
         self.failed.is_empty()
     }
 }
+
+/// An id a bulk answer listed although its request did not carry it: a
+/// service fault the caller may want to log, never an outcome for that id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceAnomaly {
+    /// The id as the service wrote it.
+    pub id: String,
+    /// Which list the service put it in.
+    pub listed_as: ListedAs,
+}
+
+/// Where a bulk answer listed an id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListedAs {
+    /// Among the accepted ids.
+    Accepted,
+    /// Among the failed ids, with these messages (also when it was listed as
+    /// accepted too).
+    Failed(Vec<ErrorMessage>),
+}
+
+/// The failure recorded for a submitted id the service's answer left out.
+pub const NOT_REPORTED: &str = "not reported by the service: neither accepted nor failed";
 
 impl JiraClient {
     /// Submits any number of vulnerabilities in requests of at most 1000.
@@ -150,9 +179,15 @@ impl JiraClient {
                     .map_err(|e| Error::InvalidInput(format!("property {k:?}: {e}")))
             })
             .collect::<Result<_, _>>()?;
-        let provider_metadata = batch.product.map(|product| types::ProviderMetadata {
-            product: Some(product),
-        });
+        let provider_metadata: Option<types::ProviderMetadata> = batch
+            .product
+            .map(|product| {
+                types::ProviderMetadata::builder()
+                    .product(Some(product))
+                    .try_into()
+            })
+            .transpose()
+            .map_err(|e| Error::InvalidInput(format!("provider: {e}")))?;
 
         let mut report = SubmitReport::default();
         let mut items = batch.items;
@@ -160,12 +195,10 @@ impl JiraClient {
             let rest = items.split_off(items.len().min(MAX_VULNERABILITIES_PER_REQUEST));
             let chunk = std::mem::replace(&mut items, rest);
             let ids: Vec<String> = chunk.iter().map(|v| v.id.to_string()).collect();
-            let body = types::SubmitVulnerabilitiesRequest {
-                operation_type: None,
-                properties: properties.clone(),
-                provider_metadata: provider_metadata.clone(),
-                vulnerabilities: chunk,
-            };
+            let body = types::SubmitVulnerabilitiesRequest::builder()
+                .properties(properties.clone())
+                .provider_metadata(provider_metadata.clone())
+                .vulnerabilities(chunk);
             report.requests += 1;
             match self
                 .security_info
@@ -194,17 +227,15 @@ impl JiraClient {
         Ok(report)
     }
 
-    /// Links any number of security workspaces, 100 per request.
-    /// Returns how many requests were sent.
+    /// Links any number of security workspaces, 100 per request; an id given
+    /// twice is sent once. Returns how many requests were sent.
     pub async fn link_workspaces<I, S>(&self, ids: I) -> Result<usize, Error>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         per_workspace_chunk(workspace_ids(ids)?, |chunk| async move {
-            let body = types::SubmitSecurityWorkspacesRequest {
-                workspace_ids: chunk,
-            };
+            let body = types::SubmitSecurityWorkspacesRequest::builder().workspace_ids(chunk);
             self.security_info
                 .submit_workspaces()
                 .body(body)
@@ -216,8 +247,8 @@ impl JiraClient {
         .await
     }
 
-    /// Unlinks any number of security workspaces, 100 per request.
-    /// Returns how many requests were sent.
+    /// Unlinks any number of security workspaces, 100 per request; an id
+    /// given twice is sent once. Returns how many requests were sent.
     pub async fn unlink_workspaces<I, S>(&self, ids: I) -> Result<usize, Error>
     where
         I: IntoIterator<Item = S>,
@@ -283,32 +314,41 @@ where
     Ok(requests)
 }
 
+/// Parses workspace ids, keeping the first of any repeated id so that each
+/// is sent exactly once.
 fn workspace_ids<I, S>(ids: I) -> Result<Vec<types::SecurityWorkspaceIDsItem>, Error>
 where
     I: IntoIterator<Item = S>,
     S: Into<String>,
 {
-    ids.into_iter()
-        .map(|id| {
-            let id = id.into();
-            id.parse()
-                .map_err(|e| Error::InvalidInput(format!("workspace id {id:?}: {e}")))
-        })
-        .collect()
+    let mut seen = HashSet::new();
+    let mut parsed = Vec::new();
+    for id in ids {
+        let id: String = id.into();
+        if seen.contains(&id) {
+            continue;
+        }
+        let item = id
+            .parse()
+            .map_err(|e| Error::InvalidInput(format!("workspace id {id:?}: {e}")))?;
+        seen.insert(id);
+        parsed.push(item);
+    }
+    Ok(parsed)
 }
 
+/// Folds one request's answer into the report: each id of `sent` gets exactly
+/// one outcome (a failure wins over an acceptance; all messages are kept), and
+/// ids the request did not carry become anomalies.
 fn merge(
     report: &mut SubmitReport,
     sent: Vec<String>,
     outcome: types::SubmitVulnerabilitiesResponse,
 ) {
-    let mut answered: HashSet<String> = HashSet::new();
-    for id in outcome.accepted_vulnerabilities {
-        answered.insert(id.clone());
-        report.accepted.push(id);
-    }
+    let carried: HashSet<&str> = sent.iter().map(String::as_str).collect();
+    let mut failed: HashMap<String, Vec<ErrorMessage>> = HashMap::new();
+    let mut unsent_failed: BTreeMap<String, Vec<ErrorMessage>> = BTreeMap::new();
     for (id, errors) in outcome.failed_vulnerabilities {
-        answered.insert(id.clone());
         let messages = errors
             .into_iter()
             .map(|e| ErrorMessage {
@@ -316,19 +356,53 @@ fn merge(
                 error_trace_id: e.error_trace_id,
             })
             .collect();
-        report.failed.insert(id, messages);
+        if carried.contains(id.as_str()) {
+            failed.insert(id, messages);
+        } else {
+            unsent_failed.insert(id, messages);
+        }
+    }
+    let mut accepted: HashSet<String> = HashSet::new();
+    let mut unsent_accepted: BTreeSet<String> = BTreeSet::new();
+    for id in outcome.accepted_vulnerabilities {
+        if carried.contains(id.as_str()) {
+            accepted.insert(id);
+        } else if !unsent_failed.contains_key(&id) {
+            unsent_accepted.insert(id);
+        }
     }
     report
         .unknown_associations
         .extend(outcome.unknown_associations);
-    // An id the service neither accepted nor rejected is not silently dropped.
-    for id in sent.into_iter().filter(|id| !answered.contains(id)) {
-        report.failed.insert(
-            id,
-            vec![ErrorMessage {
-                message: "the service did not report this vulnerability as accepted".into(),
-                error_trace_id: None,
-            }],
-        );
+    report.anomalies.extend(
+        unsent_accepted
+            .into_iter()
+            .map(|id| ServiceAnomaly {
+                id,
+                listed_as: ListedAs::Accepted,
+            })
+            .chain(
+                unsent_failed
+                    .into_iter()
+                    .map(|(id, messages)| ServiceAnomaly {
+                        id,
+                        listed_as: ListedAs::Failed(messages),
+                    }),
+            ),
+    );
+    for id in sent {
+        if let Some(messages) = failed.remove(&id) {
+            report.failed.insert(id, messages);
+        } else if accepted.contains(&id) {
+            report.accepted.push(id);
+        } else {
+            report.failed.insert(
+                id,
+                vec![ErrorMessage {
+                    message: NOT_REPORTED.into(),
+                    error_trace_id: None,
+                }],
+            );
+        }
     }
 }
