@@ -8,6 +8,7 @@
 pub mod normalize;
 pub mod render;
 pub mod validate;
+pub mod validation;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

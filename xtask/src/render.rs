@@ -59,6 +59,7 @@ pub fn render_spec(spec_name: &str, yaml: &str) -> Result<String, Error> {
         }
     };
 
+    let tokens = crate::validation::with_validation(spec_name, &spec, tokens)?;
     let parsed: syn::File = syn::parse2(tokens.clone())
         .map_err(|e| Error::new(spec_name, format!("generated code does not parse: {e}")))?;
     let envelopes = envelope_impls(&parsed);

@@ -13,6 +13,7 @@ pub mod path;
 pub mod query;
 pub mod retry;
 mod secret;
+pub mod validate;
 
 pub use auth::{Auth, StaticToken, TokenError, TokenFuture, TokenProvider};
 pub use context::{ClientContext, ClientContextBuilder, ConfigError, parse_base_url};

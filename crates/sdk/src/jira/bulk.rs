@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use appsec_jira_security_info::types;
+use appsec_runtime::validate::Validate;
 
 use super::JiraClient;
 use crate::error::ErrorMessage;
@@ -13,9 +14,9 @@ use crate::{Error, SendExt};
 pub const MAX_VULNERABILITIES_PER_REQUEST: usize = 1000;
 /// Most workspace ids one link or unlink request may carry.
 pub const MAX_WORKSPACES_PER_REQUEST: usize = 100;
-/// Most submission properties.
+/// Most properties a deletion filter may carry (as for a submission).
 pub const MAX_PROPERTIES: usize = 5;
-/// Longest property value.
+/// Longest property value in a deletion filter.
 pub const MAX_PROPERTY_VALUE_LEN: usize = 255;
 
 /// Vulnerabilities to submit, with the properties that tag them (usable later
@@ -68,38 +69,96 @@ impl Vulnerabilities {
         self.items.is_empty()
     }
 
-    /// Checks what the service would reject, without sending anything.
+    /// Checks what the service would reject, without sending anything: every
+    /// constraint the spec records for a vulnerability and for a submission
+    /// (checked by the generated validation), the property key rules the
+    /// service states only in prose, and ids repeated within the batch.
     pub fn validate(&self) -> Result<(), Error> {
-        validate_properties(self.properties.iter())?;
+        check_property_keys(self.properties.keys())?;
         let mut seen = HashSet::new();
-        for v in &self.items {
-            let id = v.id.to_string();
-            if !seen.insert(id.clone()) {
+        for (i, v) in self.items.iter().enumerate() {
+            let id = v.id.as_str();
+            if !seen.insert(id) {
                 return Err(Error::InvalidInput(format!(
                     "vulnerability id {id:?} appears twice in one batch"
                 )));
             }
+            v.validate().map_err(|violation| {
+                Error::InvalidInput(format!(
+                    "vulnerability {id:?} (vulnerabilities[{i}]): {violation}"
+                ))
+            })?;
+        }
+        // What applies to a whole request (how many properties, how long
+        // their values) is the same for every request of the batch.
+        if let Some(first) = self.items.first() {
+            self.request(vec![first.clone()])?
+                .validate()
+                .map_err(|violation| Error::InvalidInput(format!("request body: {violation}")))?;
         }
         Ok(())
     }
+
+    /// One submission request carrying `chunk`, with the batch's properties
+    /// and provider.
+    fn request(
+        &self,
+        chunk: Vec<types::VulnerabilityDetails>,
+    ) -> Result<types::SubmitVulnerabilitiesRequest, Error> {
+        let invalid =
+            |what: &str, e: &dyn std::fmt::Display| Error::InvalidInput(format!("{what}: {e}"));
+        let properties: HashMap<String, types::SubmitVulnerabilitiesRequestPropertiesValue> = self
+            .properties
+            .iter()
+            .map(|(k, v)| {
+                v.parse()
+                    .map(|v| (k.clone(), v))
+                    .map_err(|e| invalid(&format!("property {k:?}"), &e))
+            })
+            .collect::<Result<_, _>>()?;
+        let provider_metadata: Option<types::ProviderMetadata> = self
+            .product
+            .clone()
+            .map(|product| {
+                types::ProviderMetadata::builder()
+                    .product(Some(product))
+                    .try_into()
+            })
+            .transpose()
+            .map_err(|e| invalid("provider", &e))?;
+        types::SubmitVulnerabilitiesRequest::builder()
+            .properties(properties)
+            .provider_metadata(provider_metadata)
+            .vulnerabilities(chunk)
+            .try_into()
+            .map_err(|e| invalid("submission", &e))
+    }
 }
 
-/// Checks submission property keys and values as the service does.
-fn validate_properties<'a>(
-    properties: impl ExactSizeIterator<Item = (&'a String, &'a String)>,
-) -> Result<(), Error> {
+/// The rules for property keys, which the service states only in prose.
+fn check_property_keys<'a>(keys: impl Iterator<Item = &'a String>) -> Result<(), Error> {
+    for key in keys {
+        if key.is_empty() || key.contains(':') || key.starts_with('_') {
+            return Err(Error::InvalidInput(format!(
+                "property key {key:?} must be non-empty, contain no ':' and not start with '_'"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks property filters for deletion. They travel as query parameters,
+/// which the generated validation does not cover, so the submission limits
+/// are checked here.
+fn validate_property_filters(properties: &BTreeMap<String, String>) -> Result<(), Error> {
     if properties.len() > MAX_PROPERTIES {
         return Err(Error::InvalidInput(format!(
             "{} properties given; at most {MAX_PROPERTIES} are allowed",
             properties.len()
         )));
     }
+    check_property_keys(properties.keys())?;
     for (key, value) in properties {
-        if key.is_empty() || key.contains(':') || key.starts_with('_') {
-            return Err(Error::InvalidInput(format!(
-                "property key {key:?} must be non-empty, contain no ':' and not start with '_'"
-            )));
-        }
         if value.chars().count() > MAX_PROPERTY_VALUE_LEN {
             return Err(Error::InvalidInput(format!(
                 "property {key:?} is longer than {MAX_PROPERTY_VALUE_LEN} characters"
@@ -167,38 +226,16 @@ impl JiraClient {
     /// as failed with the error, and the remaining requests still go out.
     pub async fn submit_vulnerabilities(
         &self,
-        batch: Vulnerabilities,
+        mut batch: Vulnerabilities,
     ) -> Result<SubmitReport, Error> {
         batch.validate()?;
-        let properties: HashMap<String, types::SubmitVulnerabilitiesRequestPropertiesValue> = batch
-            .properties
-            .iter()
-            .map(|(k, v)| {
-                v.parse()
-                    .map(|v| (k.clone(), v))
-                    .map_err(|e| Error::InvalidInput(format!("property {k:?}: {e}")))
-            })
-            .collect::<Result<_, _>>()?;
-        let provider_metadata: Option<types::ProviderMetadata> = batch
-            .product
-            .map(|product| {
-                types::ProviderMetadata::builder()
-                    .product(Some(product))
-                    .try_into()
-            })
-            .transpose()
-            .map_err(|e| Error::InvalidInput(format!("provider: {e}")))?;
-
         let mut report = SubmitReport::default();
-        let mut items = batch.items;
+        let mut items = std::mem::take(&mut batch.items);
         while !items.is_empty() {
             let rest = items.split_off(items.len().min(MAX_VULNERABILITIES_PER_REQUEST));
             let chunk = std::mem::replace(&mut items, rest);
             let ids: Vec<String> = chunk.iter().map(|v| v.id.to_string()).collect();
-            let body = types::SubmitVulnerabilitiesRequest::builder()
-                .properties(properties.clone())
-                .provider_metadata(provider_metadata.clone())
-                .vulnerabilities(chunk);
+            let body = batch.request(chunk)?;
             report.requests += 1;
             match self
                 .security_info
@@ -286,7 +323,7 @@ impl JiraClient {
                 "deleting by properties needs at least one property".into(),
             ));
         }
-        validate_properties(properties.iter())?;
+        validate_property_filters(&properties)?;
         self.security_info
             .delete_vulnerabilities_by_property()
             .properties(properties.into_iter().collect::<HashMap<_, _>>())
