@@ -153,6 +153,7 @@ pub fn check<T: Serialize + ?Sized>(value: &T, schema: &Schema) -> Result<(), Vi
 }
 
 /// One step from a value to a part of it.
+#[derive(Clone, Copy)]
 enum Step<'a> {
     Key(&'a str),
     Index(usize),
@@ -168,25 +169,23 @@ fn walk<'a>(value: &'a Value, schema: &Schema, path: &mut Vec<Step<'a>>) -> Resu
     }
     if !schema.any_of.is_empty() {
         let depth = path.len();
-        let mut first = None;
+        let mut first: Option<(String, Vec<Step<'a>>)> = None;
         for part in schema.any_of {
-            match walk(value, part, path) {
+            let outcome = walk(value, part, path);
+            let inner = path.split_off(depth);
+            match outcome {
                 Ok(()) => {
                     first = None;
-                    path.truncate(depth);
                     break;
                 }
-                Err(rule) if first.is_none() => first = Some((rule, render(&path[depth..]))),
+                Err(rule) if first.is_none() => first = Some((rule, inner)),
                 Err(_) => {}
             }
-            path.truncate(depth);
         }
+        // None of them holds: report what the first one found.
         if let Some((rule, inner)) = first {
-            return Err(if inner.is_empty() {
-                rule
-            } else {
-                format!("{inner}: {rule}")
-            });
+            path.extend(inner);
+            return Err(rule);
         }
     }
     match value {
