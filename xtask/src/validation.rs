@@ -153,30 +153,35 @@ fn builder_sends(file: &syn::File) -> Vec<Send> {
             let syn::ImplItem::Fn(f) = item else {
                 continue;
             };
-            if f.sig.ident != "send" {
-                continue;
-            }
-            let text = quote!(#f).to_string();
-            let Some(operation) = after(&text, "operation_id : \"")
-                .and_then(|rest| rest.split('"').next().map(str::to_string))
-            else {
+            let Some(operation) = send_operation(f) else {
                 continue;
             };
-            let body_type = body_statement(&f.block).and_then(|stmt| {
-                let text = quote!(#stmt).to_string();
-                let rest = after(&text, "types :: ")?;
+            // Operations without a body have nothing to check.
+            let Some(stmt) = body_statement(&f.block) else {
+                continue;
+            };
+            let text = quote!(#stmt).to_string();
+            let body_type = after(&text, "types :: ").and_then(|rest| {
                 let (name, rest) = rest.split_once(' ')?;
                 rest.starts_with(":: try_from").then(|| name.to_string())
             });
-            if body_statement(&f.block).is_some() {
-                sends.push(Send {
-                    operation,
-                    body_type,
-                });
-            }
+            sends.push(Send {
+                operation,
+                body_type,
+            });
         }
     }
     sends
+}
+
+/// The operation a builder's `send` performs, from its `OperationInfo`.
+fn send_operation(f: &syn::ImplItemFn) -> Option<String> {
+    if f.sig.ident != "send" {
+        return None;
+    }
+    let text = quote!(#f).to_string();
+    let rest = after(&text, "operation_id : \"")?;
+    rest.split('"').next().map(str::to_string)
 }
 
 /// The text after the first `marker`.
@@ -223,16 +228,10 @@ fn insert_checks(file: &mut syn::File, checks: &HashMap<String, TokenStream>) {
             };
             for item in &mut block.items {
                 let syn::ImplItem::Fn(f) = item else { continue };
-                if f.sig.ident != "send" {
-                    continue;
-                }
-                let text = quote!(#f).to_string();
-                let Some(operation) =
-                    after(&text, "operation_id : \"").and_then(|rest| rest.split('"').next())
-                else {
+                let Some(operation) = send_operation(f) else {
                     continue;
                 };
-                let (Some(check), Some(at)) = (checks.get(operation), body_index(&f.block)) else {
+                let (Some(check), Some(at)) = (checks.get(&operation), body_index(&f.block)) else {
                     continue;
                 };
                 let stmt: syn::Stmt = syn::parse_quote! {

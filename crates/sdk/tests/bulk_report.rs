@@ -1,37 +1,17 @@
 //! Bulk reports against servers whose answers lie: every submitted id is
 //! reported exactly once, and ids nobody sent never count as accepted.
 
-use appsec_sdk::jira::security_info::types::VulnerabilityDetails;
+mod common;
+
+use appsec_sdk::JiraClient;
 use appsec_sdk::jira::{ListedAs, NOT_REPORTED, ServiceAnomaly, SubmitReport, Vulnerabilities};
-use appsec_sdk::{JiraClient, RetryPolicy};
+use common::vulnerability;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn jira(server: &MockServer) -> JiraClient {
-    JiraClient::builder(server.uri())
-        .bearer_token("bulk-report-token")
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap()
-}
-
-fn vulnerability(id: &str) -> VulnerabilityDetails {
-    serde_json::from_value(json!({
-        "schemaVersion": "1.0",
-        "id": id,
-        "updateSequenceNumber": 1,
-        "containerId": "ws-1",
-        "displayName": "SQL injection",
-        "description": "Found by a scan.",
-        "url": "https://scanner.example.com/findings/1",
-        "type": "sast",
-        "introducedDate": "2026-01-10T10:00:00Z",
-        "lastUpdated": "2026-01-12T08:30:00Z",
-        "severity": {"level": "high"},
-        "status": "open"
-    }))
-    .unwrap()
+    common::jira(server, "bulk-report-token")
 }
 
 /// Submits `ids` to a server that answers every request with `answer`.

@@ -5,12 +5,13 @@
 //! error bodies to the SDK's error decoder (fast, thousands of cases) and,
 //! fewer, arbitrary pages and bulk answers through the facade over HTTP.
 
+mod common;
+
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use appsec_sdk::jira::security_info::types::VulnerabilityDetails;
 use appsec_sdk::jira::{ListedAs, NOT_REPORTED, ServiceAnomaly, SubmitReport, Vulnerabilities};
 use appsec_sdk::paginate::OffsetPage;
 use appsec_sdk::{ApiErrorBody, Error, ErrorMessage, JiraClient, QwietClient, RetryPolicy};
@@ -1130,16 +1131,6 @@ fn arb_bulk_case() -> impl Strategy<Value = BulkCase> {
         })
 }
 
-fn bulk_vulnerability(id: &str) -> VulnerabilityDetails {
-    serde_json::from_value(json!({
-        "schemaVersion": "1.0", "id": id, "updateSequenceNumber": 1, "containerId": "ws-1",
-        "displayName": "d", "description": "d", "url": "https://scanner.example.com/f",
-        "type": "sast", "introducedDate": "2026-01-10T10:00:00Z",
-        "lastUpdated": "2026-01-12T08:30:00Z", "severity": {"level": "high"}, "status": "open"
-    }))
-    .unwrap()
-}
-
 /// Each sent id once, with the outcome the answer gives it (failure over
 /// acceptance, every message kept, "not reported" when the answer is
 /// silent); every other id the answer names once, as an anomaly.
@@ -1209,22 +1200,7 @@ proptest! {
 
 #[test]
 fn a_bulk_report_holds_each_submitted_id_once_whatever_the_server_answers() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let slot = Slot::default();
-    let server = runtime.block_on(async {
-        let server = MockServer::builder()
-            .disable_request_recording()
-            .start()
-            .await;
-        Mock::given(path("/rest/security/1.0/bulk"))
-            .respond_with(slot.clone())
-            .mount(&server)
-            .await;
-        server
-    });
+    let (runtime, slot, server) = slot_server("/rest/security/1.0/bulk".into());
     let jira = jira(&server);
     let mut runner = TestRunner::new(Config {
         cases: 256,
@@ -1243,8 +1219,12 @@ fn a_bulk_report_holds_each_submitted_id_once_whatever_the_server_answers() {
                 status: 202,
                 body: serde_json::to_vec(&answer).unwrap(),
             });
-            let batch =
-                Vulnerabilities::new(case.sent.iter().map(|id| bulk_vulnerability(id)).collect());
+            let batch = Vulnerabilities::new(
+                case.sent
+                    .iter()
+                    .map(|id| common::vulnerability(id))
+                    .collect(),
+            );
             let report = runtime
                 .block_on(jira.submit_vulnerabilities(batch))
                 .map_err(|e| TestCaseError::fail(format!("{e}")))?;
@@ -1333,7 +1313,9 @@ fn qwiet_call(clients: &Clients) -> BoxFuture<'_, Result<Vec<String>, Error>> {
     Box::pin(first_finding_page(&clients.qwiet))
 }
 
-fn facade_property(body: impl Strategy<Value = Vec<u8>> + 'static, route: String, call: FirstPage) {
+/// A runtime for blocking on calls, and a server answering `route` with
+/// whatever the slot holds.
+fn slot_server(route: String) -> (tokio::runtime::Runtime, Slot, MockServer) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -1350,6 +1332,11 @@ fn facade_property(body: impl Strategy<Value = Vec<u8>> + 'static, route: String
             .await;
         server
     });
+    (runtime, slot, server)
+}
+
+fn facade_property(body: impl Strategy<Value = Vec<u8>> + 'static, route: String, call: FirstPage) {
+    let (runtime, slot, server) = slot_server(route);
     let clients = Clients {
         jira: jira(&server),
         qwiet: qwiet(&server),

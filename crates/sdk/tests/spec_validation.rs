@@ -2,6 +2,8 @@
 //! `InvalidInput` naming the item and the field, and the server, which would
 //! accept anything, receives nothing.
 
+mod common;
+
 use appsec_sdk::jira::Vulnerabilities;
 use appsec_sdk::jira::security_info::types::{
     SubmitSecurityWorkspacesRequest, SubmitVulnerabilitiesRequest, VulnerabilityDetails,
@@ -11,6 +13,8 @@ use appsec_sdk::{Error, JiraClient, QwietClient, RetryPolicy, SendExt};
 use serde_json::{Value, json};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use common::vulnerability_json;
 
 const TOKEN: &str = "validation-suite-token-93aa";
 const ORG: &str = "3fd2c5a8-6e1b-4f7d-9c2a-8b1e0d4f6a57";
@@ -39,11 +43,7 @@ async fn assert_nothing_sent(server: &MockServer, what: &str) {
 }
 
 fn jira(server: &MockServer) -> JiraClient {
-    JiraClient::builder(server.uri())
-        .bearer_token(TOKEN)
-        .retry(RetryPolicy::none())
-        .build()
-        .unwrap()
+    common::jira(server, TOKEN)
 }
 
 fn qwiet(server: &MockServer) -> QwietClient {
@@ -53,25 +53,6 @@ fn qwiet(server: &MockServer) -> QwietClient {
         .retry(RetryPolicy::none())
         .build()
         .unwrap()
-}
-
-fn vulnerability_json(id: &str) -> Value {
-    json!({
-        "schemaVersion": "1.0",
-        "id": id,
-        "updateSequenceNumber": 1,
-        "containerId": "ws-1",
-        "displayName": "SQL injection",
-        "description": "Found by a scan.",
-        "url": "https://scanner.example.com/findings/1",
-        "type": "sast",
-        "introducedDate": "2026-01-10T10:00:00Z",
-        "lastUpdated": "2026-01-12T08:30:00Z",
-        "severity": {"level": "high"},
-        "identifiers": [{"displayName": "CVE-2021-44228", "url": "https://nvd.nist.gov/vuln/detail/CVE-2021-44228"}],
-        "addAssociations": [{"associationType": "issueIdOrKeys", "values": ["SEC-1"]}],
-        "status": "open"
-    })
 }
 
 fn with(id: &str, field: &str, value: Value) -> VulnerabilityDetails {
