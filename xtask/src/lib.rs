@@ -13,6 +13,7 @@ pub mod render;
 pub mod rewrite;
 pub mod spec;
 pub mod validate;
+pub mod validation;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -62,6 +62,7 @@ pub fn render_spec(spec_name: &str, yaml: &str) -> Result<String, Error> {
         }
     };
 
+    let tokens = crate::validation::with_validation(spec_name, &spec, tokens)?;
     let mut parsed: syn::File = syn::parse2(tokens)
         .map_err(|e| Error::new(spec_name, format!("generated code does not parse: {e}")))?;
     let by_id = facts_by_progenitor_id(&parsed, &facts).map_err(|e| Error::new(spec_name, e))?;

@@ -5832,6 +5832,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!("{}/rest/api/3/issuesecurityschemes", client.baseurl,);
             let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -6035,6 +6039,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/rest/api/3/issuesecurityschemes/level/default", client.baseurl,
             );
@@ -6396,6 +6404,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/rest/api/3/issuesecurityschemes/project", client.baseurl,
             );
@@ -6660,6 +6672,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/rest/api/3/issuesecurityschemes/{}", client.baseurl, encode_path(& id
                 .to_string()),
@@ -6943,6 +6959,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/rest/api/3/issuesecurityschemes/{}/level", client.baseurl,
                 encode_path(& scheme_id.to_string()),
@@ -7049,6 +7069,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/rest/api/3/issuesecurityschemes/{}/level/{}", client.baseurl,
                 encode_path(& scheme_id.to_string()), encode_path(& level_id
@@ -7244,6 +7268,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/rest/api/3/issuesecurityschemes/{}/level/{}/member", client.baseurl,
                 encode_path(& scheme_id.to_string()), encode_path(& level_id
@@ -7569,6 +7597,10 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::IdBean::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/rest/api/3/project/{}/permissionscheme", client.baseurl,
                 encode_path(& project_key_or_id.to_string()),
@@ -7849,6 +7881,234 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// What the spec allows in request bodies, checked before sending.
+pub mod validation {
+    #[allow(unused_imports)]
+    use ::appsec_runtime::validate::{Check, Schema, Validate, Violation, check};
+    #[allow(unused_imports)]
+    use super::types;
+    pub static ADD_SECURITY_SCHEME_LEVELS_REQUEST_BEAN: Schema = Schema {
+        properties: &[
+            (
+                "levels",
+                &Schema {
+                    items: Some(&SECURITY_SCHEME_LEVEL_BEAN),
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static ASSOCIATE_SECURITY_SCHEME_WITH_PROJECT_DETAILS: Schema = Schema {
+        required: &["projectId", "schemeId"],
+        properties: &[
+            (
+                "oldToNewSecurityLevelMappings",
+                &Schema {
+                    items: Some(&OLD_TO_NEW_SECURITY_LEVEL_MAPPINGS_BEAN),
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static CREATE_ISSUE_SECURITY_SCHEME_DETAILS: Schema = Schema {
+        required: &["name"],
+        properties: &[
+            (
+                "description",
+                &Schema {
+                    checks: &[Check::MaxLength(255usize)],
+                    ..Schema::EMPTY
+                },
+            ),
+            (
+                "levels",
+                &Schema {
+                    items: Some(&SECURITY_SCHEME_LEVEL_BEAN),
+                    ..Schema::EMPTY
+                },
+            ),
+            (
+                "name",
+                &Schema {
+                    checks: &[Check::MaxLength(60usize)],
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static DEFAULT_LEVEL_VALUE: Schema = Schema {
+        checks: &[Check::MaxLength(1000usize)],
+        required: &["defaultLevelId", "issueSecuritySchemeId"],
+        ..Schema::EMPTY
+    };
+    pub static ID_BEAN: Schema = Schema {
+        required: &["id"],
+        ..Schema::EMPTY
+    };
+    pub static OLD_TO_NEW_SECURITY_LEVEL_MAPPINGS_BEAN: Schema = Schema {
+        required: &["newLevelId", "oldLevelId"],
+        ..Schema::EMPTY
+    };
+    pub static SECURITY_SCHEME_LEVEL_BEAN: Schema = Schema {
+        required: &["name"],
+        properties: &[
+            (
+                "description",
+                &Schema {
+                    checks: &[Check::MaxLength(4000usize)],
+                    ..Schema::EMPTY
+                },
+            ),
+            (
+                "members",
+                &Schema {
+                    items: Some(&SECURITY_SCHEME_LEVEL_MEMBER_BEAN),
+                    ..Schema::EMPTY
+                },
+            ),
+            (
+                "name",
+                &Schema {
+                    checks: &[Check::MaxLength(255usize)],
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static SECURITY_SCHEME_LEVEL_MEMBER_BEAN: Schema = Schema {
+        required: &["type"],
+        ..Schema::EMPTY
+    };
+    pub static SECURITY_SCHEME_MEMBERS_REQUEST: Schema = Schema {
+        required: &["members"],
+        properties: &[
+            (
+                "members",
+                &Schema {
+                    items: Some(&SECURITY_SCHEME_LEVEL_MEMBER_BEAN),
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static SET_DEFAULT_LEVELS_REQUEST: Schema = Schema {
+        required: &["defaultValues"],
+        properties: &[
+            (
+                "defaultValues",
+                &Schema {
+                    checks: &[Check::MaxLength(1000usize)],
+                    items: Some(&DEFAULT_LEVEL_VALUE),
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static UPDATE_ISSUE_SECURITY_LEVEL_DETAILS: Schema = Schema {
+        properties: &[
+            (
+                "description",
+                &Schema {
+                    checks: &[Check::MaxLength(255usize)],
+                    ..Schema::EMPTY
+                },
+            ),
+            (
+                "name",
+                &Schema {
+                    checks: &[Check::MaxLength(60usize)],
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static UPDATE_ISSUE_SECURITY_SCHEME_REQUEST_BEAN: Schema = Schema {
+        properties: &[
+            (
+                "description",
+                &Schema {
+                    checks: &[Check::MaxLength(255usize)],
+                    ..Schema::EMPTY
+                },
+            ),
+            (
+                "name",
+                &Schema {
+                    checks: &[Check::MaxLength(60usize)],
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    impl Validate for types::AddSecuritySchemeLevelsRequestBean {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &ADD_SECURITY_SCHEME_LEVELS_REQUEST_BEAN)
+        }
+    }
+    impl Validate for types::AssociateSecuritySchemeWithProjectDetails {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &ASSOCIATE_SECURITY_SCHEME_WITH_PROJECT_DETAILS)
+        }
+    }
+    impl Validate for types::CreateIssueSecuritySchemeDetails {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &CREATE_ISSUE_SECURITY_SCHEME_DETAILS)
+        }
+    }
+    impl Validate for types::DefaultLevelValue {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &DEFAULT_LEVEL_VALUE)
+        }
+    }
+    impl Validate for types::IdBean {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &ID_BEAN)
+        }
+    }
+    impl Validate for types::OldToNewSecurityLevelMappingsBean {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &OLD_TO_NEW_SECURITY_LEVEL_MAPPINGS_BEAN)
+        }
+    }
+    impl Validate for types::SecuritySchemeLevelBean {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &SECURITY_SCHEME_LEVEL_BEAN)
+        }
+    }
+    impl Validate for types::SecuritySchemeLevelMemberBean {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &SECURITY_SCHEME_LEVEL_MEMBER_BEAN)
+        }
+    }
+    impl Validate for types::SecuritySchemeMembersRequest {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &SECURITY_SCHEME_MEMBERS_REQUEST)
+        }
+    }
+    impl Validate for types::SetDefaultLevelsRequest {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &SET_DEFAULT_LEVELS_REQUEST)
+        }
+    }
+    impl Validate for types::UpdateIssueSecurityLevelDetails {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &UPDATE_ISSUE_SECURITY_LEVEL_DETAILS)
+        }
+    }
+    impl Validate for types::UpdateIssueSecuritySchemeRequestBean {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &UPDATE_ISSUE_SECURITY_SCHEME_REQUEST_BEAN)
+        }
+    }
 }
 impl ClientHooks<::appsec_runtime::ClientContext> for Client {
     async fn pre<E>(

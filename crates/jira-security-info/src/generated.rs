@@ -2907,6 +2907,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!("{}/rest/security/1.0/bulk", client.baseurl,);
             let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
@@ -3083,6 +3087,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/rest/security/1.0/linkedWorkspaces/bulk", client.baseurl,
             );
@@ -3339,6 +3347,279 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// What the spec allows in request bodies, checked before sending.
+pub mod validation {
+    #[allow(unused_imports)]
+    use ::appsec_runtime::validate::{Check, Schema, Validate, Violation, check};
+    #[allow(unused_imports)]
+    use super::types;
+    pub static IDENTIFIER: Schema = Schema {
+        required: &["displayName", "url"],
+        properties: &[
+            (
+                "displayName",
+                &Schema {
+                    checks: &[Check::MaxLength(255usize)],
+                    ..Schema::EMPTY
+                },
+            ),
+            (
+                "url",
+                &Schema {
+                    checks: &[Check::MaxLength(2000usize), Check::Uri],
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static SUBMIT_SECURITY_WORKSPACES_REQUEST: Schema = Schema {
+        required: &["workspaceIds"],
+        properties: &[
+            (
+                "workspaceIds",
+                &Schema {
+                    checks: &[Check::MinItems(1usize), Check::MaxItems(100usize)],
+                    items: Some(
+                        &Schema {
+                            checks: &[
+                                Check::Pattern(
+                                    "^[a-zA-Z0-9\\-_.~@:{}=]+(/[a-zA-Z0-9\\-_.~@:{}=]+)*$",
+                                ),
+                            ],
+                            ..Schema::EMPTY
+                        },
+                    ),
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static SUBMIT_VULNERABILITIES_REQUEST: Schema = Schema {
+        required: &["vulnerabilities"],
+        properties: &[
+            (
+                "properties",
+                &Schema {
+                    checks: &[Check::MaxProperties(5usize)],
+                    values: Some(
+                        &Schema {
+                            checks: &[Check::MaxLength(255usize)],
+                            ..Schema::EMPTY
+                        },
+                    ),
+                    ..Schema::EMPTY
+                },
+            ),
+            (
+                "vulnerabilities",
+                &Schema {
+                    checks: &[Check::MinItems(1usize), Check::MaxItems(1000usize)],
+                    items: Some(&VULNERABILITY_DETAILS),
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static VULNERABILITY_ADDITIONAL_INFO: Schema = Schema {
+        required: &["content"],
+        properties: &[
+            (
+                "content",
+                &Schema {
+                    checks: &[Check::MaxLength(255usize)],
+                    ..Schema::EMPTY
+                },
+            ),
+            (
+                "url",
+                &Schema {
+                    checks: &[Check::MaxLength(2000usize), Check::Uri],
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static VULNERABILITY_DETAILS: Schema = Schema {
+        required: &[
+            "schemaVersion",
+            "id",
+            "updateSequenceNumber",
+            "displayName",
+            "containerId",
+            "description",
+            "url",
+            "type",
+            "introducedDate",
+            "lastUpdated",
+            "severity",
+            "status",
+        ],
+        properties: &[
+            (
+                "addAssociations",
+                &Schema {
+                    checks: &[Check::MaxItems(1usize)],
+                    items: Some(
+                        &Schema {
+                            any_of: &[
+                                &Schema {
+                                    required: &["associationType", "values"],
+                                    properties: &[
+                                        (
+                                            "values",
+                                            &Schema {
+                                                checks: &[
+                                                    Check::MinItems(1usize),
+                                                    Check::MaxItems(500usize),
+                                                ],
+                                                items: Some(
+                                                    &Schema {
+                                                        checks: &[Check::MaxLength(255usize)],
+                                                        ..Schema::EMPTY
+                                                    },
+                                                ),
+                                                ..Schema::EMPTY
+                                            },
+                                        ),
+                                    ],
+                                    ..Schema::EMPTY
+                                },
+                            ],
+                            ..Schema::EMPTY
+                        },
+                    ),
+                    ..Schema::EMPTY
+                },
+            ),
+            ("additionalInfo", &VULNERABILITY_ADDITIONAL_INFO),
+            (
+                "containerId",
+                &Schema {
+                    checks: &[
+                        Check::MaxLength(255usize),
+                        Check::Pattern(
+                            "^[a-zA-Z0-9\\-_.~@:{}=]+(/[a-zA-Z0-9\\-_.~@:{}=]+)*$",
+                        ),
+                    ],
+                    ..Schema::EMPTY
+                },
+            ),
+            (
+                "description",
+                &Schema {
+                    checks: &[Check::MaxLength(5000usize)],
+                    ..Schema::EMPTY
+                },
+            ),
+            (
+                "displayName",
+                &Schema {
+                    checks: &[Check::MaxLength(255usize)],
+                    ..Schema::EMPTY
+                },
+            ),
+            (
+                "id",
+                &Schema {
+                    checks: &[Check::MaxLength(255usize)],
+                    ..Schema::EMPTY
+                },
+            ),
+            (
+                "identifiers",
+                &Schema {
+                    checks: &[Check::MinItems(1usize), Check::MaxItems(100usize)],
+                    items: Some(&IDENTIFIER),
+                    ..Schema::EMPTY
+                },
+            ),
+            (
+                "removeAssociations",
+                &Schema {
+                    checks: &[Check::MaxItems(1usize)],
+                    items: Some(
+                        &Schema {
+                            any_of: &[
+                                &Schema {
+                                    required: &["associationType", "values"],
+                                    properties: &[
+                                        (
+                                            "values",
+                                            &Schema {
+                                                checks: &[
+                                                    Check::MinItems(1usize),
+                                                    Check::MaxItems(500usize),
+                                                ],
+                                                items: Some(
+                                                    &Schema {
+                                                        checks: &[Check::MaxLength(255usize)],
+                                                        ..Schema::EMPTY
+                                                    },
+                                                ),
+                                                ..Schema::EMPTY
+                                            },
+                                        ),
+                                    ],
+                                    ..Schema::EMPTY
+                                },
+                            ],
+                            ..Schema::EMPTY
+                        },
+                    ),
+                    ..Schema::EMPTY
+                },
+            ),
+            ("severity", &VULNERABILITY_SEVERITY),
+            (
+                "url",
+                &Schema {
+                    checks: &[Check::MaxLength(2000usize), Check::Uri],
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static VULNERABILITY_SEVERITY: Schema = Schema {
+        checks: &[Check::MinItems(1usize)],
+        required: &["level"],
+        ..Schema::EMPTY
+    };
+    impl Validate for types::Identifier {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &IDENTIFIER)
+        }
+    }
+    impl Validate for types::SubmitSecurityWorkspacesRequest {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &SUBMIT_SECURITY_WORKSPACES_REQUEST)
+        }
+    }
+    impl Validate for types::SubmitVulnerabilitiesRequest {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &SUBMIT_VULNERABILITIES_REQUEST)
+        }
+    }
+    impl Validate for types::VulnerabilityAdditionalInfo {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &VULNERABILITY_ADDITIONAL_INFO)
+        }
+    }
+    impl Validate for types::VulnerabilityDetails {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &VULNERABILITY_DETAILS)
+        }
+    }
+    impl Validate for types::VulnerabilitySeverity {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &VULNERABILITY_SEVERITY)
+        }
+    }
 }
 impl ClientHooks<::appsec_runtime::ClientContext> for Client {
     async fn pre<E>(

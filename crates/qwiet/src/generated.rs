@@ -49159,6 +49159,10 @@ pub mod builder {
                     types::RegisterWebhookRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/alerting/webhook", client.baseurl, encode_path(& org_id
                 .to_string()),
@@ -49840,6 +49844,10 @@ pub mod builder {
             let Self { client, org_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::check(&body, &super::validation::CREATE_APP_BODY)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/apps", client.baseurl, encode_path(& org_id.to_string()),
             );
@@ -50494,6 +50502,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/apps/{}/configuration/default_branch", client.baseurl,
                 encode_path(& org_id.to_string()), encode_path(& app_id.to_string()),
@@ -52229,6 +52241,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/apps/{}/integrations/azureboard/association", client.baseurl,
                 encode_path(& org_id.to_string()), encode_path(& app_id.to_string()),
@@ -52415,6 +52431,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/apps/{}/integrations/azureboard/findings", client.baseurl,
                 encode_path(& org_id.to_string()), encode_path(& app_id.to_string()),
@@ -54229,6 +54249,10 @@ pub mod builder {
                     types::CheckScansBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/apps/{}/scans/check", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& compound_name.to_string()),
@@ -55811,6 +55835,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/compounds/named/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& compound_name.to_string()),
@@ -59427,6 +59455,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/rbac/roles", client.baseurl, encode_path(& org_id
                 .to_string()),
@@ -59535,6 +59567,10 @@ pub mod builder {
                     types::UpdateRbacRoleRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/rbac/roles/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& rbac_role_id.to_string()),
@@ -59866,6 +59902,10 @@ pub mod builder {
                     types::CreateTeamRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/rbac/teams", client.baseurl, encode_path(& org_id
                 .to_string()),
@@ -60152,6 +60192,10 @@ pub mod builder {
                     types::DeleteTeamRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/rbac/teams/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& rbac_team_id.to_string()),
@@ -60260,6 +60304,10 @@ pub mod builder {
                     types::UpdateTeamAppsRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/rbac/teams/{}/apps", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& rbac_team_id.to_string()),
@@ -60807,6 +60855,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/rbac/teams/{}/groups", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& rbac_team_id.to_string()),
@@ -61218,6 +61270,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/rbac/teams/{}/membership", client.baseurl, encode_path(&
                 org_id.to_string()), encode_path(& rbac_team_id.to_string()),
@@ -61328,6 +61384,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/rbac/teams/{}/metadata", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& rbac_team_id.to_string()),
@@ -61668,6 +61728,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/rbac/users/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& user_i_dv2.to_string()),
@@ -61900,6 +61964,10 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/saml/access_token/reset", client.baseurl, encode_path(&
                 org_id.to_string()),
@@ -61976,6 +62044,13 @@ pub mod builder {
             let Self { client, org_id, body } = self;
             let org_id = org_id.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::check(
+                    &body,
+                    &super::validation::PROVISION_SAML_USERS_BODY,
+                )
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/saml/provision", client.baseurl, encode_path(& org_id
                 .to_string()),
@@ -62192,6 +62267,10 @@ pub mod builder {
                     types::SamlConfigCreate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/saml_configs", client.baseurl, encode_path(& org_id
                 .to_string()),
@@ -62301,6 +62380,10 @@ pub mod builder {
                     types::SamlConfigUpdate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/saml_configs/{}", client.baseurl, encode_path(& org_id
                 .to_string()), encode_path(& saml_config_name.to_string()),
@@ -63036,6 +63119,10 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::NewToken::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
+            ::appsec_runtime::validate::Validate::validate(&body)
+                .map_err(|violation| {
+                    Error::InvalidRequest(format!("request body: {violation}"))
+                })?;
             let url = format!(
                 "{}/orgs/{}/tokens", client.baseurl, encode_path(& org_id.to_string()),
             );
@@ -63409,6 +63496,397 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+/// What the spec allows in request bodies, checked before sending.
+pub mod validation {
+    #[allow(unused_imports)]
+    use ::appsec_runtime::validate::{Check, Schema, Validate, Violation, check};
+    #[allow(unused_imports)]
+    use super::types;
+    pub static AZURE_BOARD_ASSOCIATION_REQUEST: Schema = Schema {
+        required: &["azure_org_name", "azure_project_name"],
+        ..Schema::EMPTY
+    };
+    pub static CHECK_SCANS_BODY: Schema = Schema {
+        required: &["version", "meta", "rules"],
+        properties: &[
+            ("meta", &CHECK_SCANS_BODY_META),
+            (
+                "rules",
+                &Schema {
+                    items: Some(&CHECK_SCANS_BODY_RULES_ITEM),
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static CHECK_SCANS_BODY_META: Schema = Schema {
+        required: &["kind"],
+        properties: &[
+            (
+                "num_findings",
+                &Schema {
+                    checks: &[Check::Minimum(0f64), Check::Maximum(100f64)],
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static CHECK_SCANS_BODY_RULES_ITEM: Schema = Schema {
+        required: &["id"],
+        properties: &[
+            (
+                "num_findings",
+                &Schema {
+                    checks: &[Check::Minimum(0f64), Check::Maximum(100f64)],
+                    ..Schema::EMPTY
+                },
+            ),
+            (
+                "threshold",
+                &Schema {
+                    checks: &[Check::Minimum(0f64)],
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static CREATE_APP_BODY: Schema = Schema {
+        items: Some(&SCHEMA_APP_SPEC),
+        ..Schema::EMPTY
+    };
+    pub static CREATE_CUSTOM_RBAC_ROLE_REQUEST: Schema = Schema {
+        all_of: &[
+            &Schema {
+                required: &["name", "scopes"],
+                properties: &[
+                    (
+                        "scopes",
+                        &Schema {
+                            items: Some(&SCHEMA_SCOPE),
+                            ..Schema::EMPTY
+                        },
+                    ),
+                ],
+                ..Schema::EMPTY
+            },
+        ],
+        ..Schema::EMPTY
+    };
+    pub static CREATE_TEAM_REQUEST: Schema = Schema {
+        all_of: &[
+            &Schema {
+                required: &["name"],
+                ..Schema::EMPTY
+            },
+        ],
+        ..Schema::EMPTY
+    };
+    pub static DELETE_TEAM_REQUEST: Schema = Schema {
+        all_of: &[
+            &Schema {
+                required: &["version"],
+                ..Schema::EMPTY
+            },
+        ],
+        ..Schema::EMPTY
+    };
+    pub static NEW_TOKEN: Schema = Schema {
+        required: &["label", "role_id"],
+        ..Schema::EMPTY
+    };
+    pub static PROVISION_SAML_USERS_BODY: Schema = Schema {
+        items: Some(&SCHEMA_SAML_USER),
+        ..Schema::EMPTY
+    };
+    pub static REGISTER_WEBHOOK_REQUEST: Schema = Schema {
+        required: &["url", "events"],
+        properties: &[
+            (
+                "events",
+                &Schema {
+                    items: Some(&REGISTER_WEBHOOK_REQUEST_EVENTS_ITEM),
+                    ..Schema::EMPTY
+                },
+            ),
+            (
+                "url",
+                &Schema {
+                    checks: &[Check::Uri],
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static REGISTER_WEBHOOK_REQUEST_EVENTS_ITEM: Schema = Schema {
+        required: &["name"],
+        ..Schema::EMPTY
+    };
+    pub static SAML_CONFIG_CREATE: Schema = Schema {
+        all_of: &[
+            &SAML_CONFIG_UPDATE,
+            &Schema {
+                required: &["name"],
+                properties: &[("name", &SCHEMA_SAML_CONFIG_NAME)],
+                ..Schema::EMPTY
+            },
+        ],
+        ..Schema::EMPTY
+    };
+    pub static SAML_CONFIG_UPDATE: Schema = Schema {
+        properties: &[
+            (
+                "idp_metadata_url",
+                &Schema {
+                    checks: &[Check::Uri],
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static SAML_USER_ACCESS_TOKEN_RESET_REQUEST: Schema = Schema {
+        required: &["user_ids"],
+        properties: &[
+            (
+                "user_ids",
+                &Schema {
+                    checks: &[Check::MinItems(1usize)],
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static SCHEMA_APP_SPEC: Schema = Schema {
+        required: &["id"],
+        properties: &[
+            (
+                "id",
+                &Schema {
+                    checks: &[
+                        Check::Pattern("[a-zA-Z0-9]([a-zA-Z0-9_:.-]*[a-zA-Z0-9])?"),
+                    ],
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static SCHEMA_SAML_CONFIG_NAME: Schema = Schema {
+        checks: &[Check::Pattern("^[a-zA-Z0-9-_]{1,255}$")],
+        ..Schema::EMPTY
+    };
+    pub static SCHEMA_SAML_USER: Schema = Schema {
+        required: &["email", "organization_role"],
+        properties: &[
+            (
+                "team_membership",
+                &Schema {
+                    items: Some(&SCHEMA_SAML_USER_MEMBERSHIP),
+                    ..Schema::EMPTY
+                },
+            ),
+        ],
+        ..Schema::EMPTY
+    };
+    pub static SCHEMA_SAML_USER_MEMBERSHIP: Schema = Schema {
+        required: &["team_id", "role"],
+        ..Schema::EMPTY
+    };
+    pub static SCHEMA_SCOPE: Schema = Schema {
+        checks: &[Check::Pattern("^\\w+:\\w+$|^\\w+:\\*$")],
+        ..Schema::EMPTY
+    };
+    pub static SUBMIT_FINDINGS_TO_AZURE_BOARD_REQUEST: Schema = Schema {
+        required: &["scan_id", "finding_ids"],
+        ..Schema::EMPTY
+    };
+    pub static TOGGLE_COMPOUND_ARCHIVE_BODY: Schema = Schema {
+        required: &["is_archived"],
+        ..Schema::EMPTY
+    };
+    pub static UPDATE_APP_DEFAULT_BRANCH_BODY: Schema = Schema {
+        required: &["default_branch"],
+        ..Schema::EMPTY
+    };
+    pub static UPDATE_ORGANIZATION_USER_REQUEST: Schema = Schema {
+        all_of: &[
+            &Schema {
+                required: &["org_role"],
+                ..Schema::EMPTY
+            },
+        ],
+        ..Schema::EMPTY
+    };
+    pub static UPDATE_RBAC_ROLE_REQUEST: Schema = Schema {
+        all_of: &[
+            &Schema {
+                required: &["scopes"],
+                properties: &[
+                    (
+                        "scopes",
+                        &Schema {
+                            items: Some(&SCHEMA_SCOPE),
+                            ..Schema::EMPTY
+                        },
+                    ),
+                ],
+                ..Schema::EMPTY
+            },
+        ],
+        ..Schema::EMPTY
+    };
+    pub static UPDATE_TEAM_APPS_REQUEST: Schema = Schema {
+        all_of: &[
+            &Schema {
+                required: &["version"],
+                ..Schema::EMPTY
+            },
+        ],
+        ..Schema::EMPTY
+    };
+    pub static UPDATE_TEAM_MEMBERSHIP_REQUEST: Schema = Schema {
+        all_of: &[
+            &Schema {
+                required: &["version"],
+                ..Schema::EMPTY
+            },
+        ],
+        ..Schema::EMPTY
+    };
+    pub static UPDATE_TEAM_METADATA_REQUEST: Schema = Schema {
+        all_of: &[
+            &Schema {
+                required: &["version"],
+                ..Schema::EMPTY
+            },
+        ],
+        ..Schema::EMPTY
+    };
+    pub static UPSERT_GROUP_INTO_TEAM_REQUEST: Schema = Schema {
+        all_of: &[
+            &Schema {
+                required: &["group_ids"],
+                ..Schema::EMPTY
+            },
+        ],
+        ..Schema::EMPTY
+    };
+    impl Validate for types::AzureBoardAssociationRequest {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &AZURE_BOARD_ASSOCIATION_REQUEST)
+        }
+    }
+    impl Validate for types::CheckScansBody {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &CHECK_SCANS_BODY)
+        }
+    }
+    impl Validate for types::CheckScansBodyMeta {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &CHECK_SCANS_BODY_META)
+        }
+    }
+    impl Validate for types::CheckScansBodyRulesItem {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &CHECK_SCANS_BODY_RULES_ITEM)
+        }
+    }
+    impl Validate for types::CreateCustomRbacRoleRequest {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &CREATE_CUSTOM_RBAC_ROLE_REQUEST)
+        }
+    }
+    impl Validate for types::CreateTeamRequest {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &CREATE_TEAM_REQUEST)
+        }
+    }
+    impl Validate for types::DeleteTeamRequest {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &DELETE_TEAM_REQUEST)
+        }
+    }
+    impl Validate for types::NewToken {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &NEW_TOKEN)
+        }
+    }
+    impl Validate for types::RegisterWebhookRequest {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &REGISTER_WEBHOOK_REQUEST)
+        }
+    }
+    impl Validate for types::RegisterWebhookRequestEventsItem {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &REGISTER_WEBHOOK_REQUEST_EVENTS_ITEM)
+        }
+    }
+    impl Validate for types::SamlConfigCreate {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &SAML_CONFIG_CREATE)
+        }
+    }
+    impl Validate for types::SamlConfigUpdate {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &SAML_CONFIG_UPDATE)
+        }
+    }
+    impl Validate for types::SamlUserAccessTokenResetRequest {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &SAML_USER_ACCESS_TOKEN_RESET_REQUEST)
+        }
+    }
+    impl Validate for types::SubmitFindingsToAzureBoardRequest {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &SUBMIT_FINDINGS_TO_AZURE_BOARD_REQUEST)
+        }
+    }
+    impl Validate for types::ToggleCompoundArchiveBody {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &TOGGLE_COMPOUND_ARCHIVE_BODY)
+        }
+    }
+    impl Validate for types::UpdateAppDefaultBranchBody {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &UPDATE_APP_DEFAULT_BRANCH_BODY)
+        }
+    }
+    impl Validate for types::UpdateOrganizationUserRequest {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &UPDATE_ORGANIZATION_USER_REQUEST)
+        }
+    }
+    impl Validate for types::UpdateRbacRoleRequest {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &UPDATE_RBAC_ROLE_REQUEST)
+        }
+    }
+    impl Validate for types::UpdateTeamAppsRequest {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &UPDATE_TEAM_APPS_REQUEST)
+        }
+    }
+    impl Validate for types::UpdateTeamMembershipRequest {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &UPDATE_TEAM_MEMBERSHIP_REQUEST)
+        }
+    }
+    impl Validate for types::UpdateTeamMetadataRequest {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &UPDATE_TEAM_METADATA_REQUEST)
+        }
+    }
+    impl Validate for types::UpsertGroupIntoTeamRequest {
+        fn validate(&self) -> Result<(), Violation> {
+            check(self, &UPSERT_GROUP_INTO_TEAM_REQUEST)
+        }
+    }
 }
 impl ClientHooks<::appsec_runtime::ClientContext> for Client {
     async fn pre<E>(

@@ -14,7 +14,8 @@ pub enum ConfigError {
     /// The base URL does not parse or is not an `http(s)` URL with a host.
     #[error("invalid base URL {url:?}: {reason}")]
     InvalidBaseUrl {
-        /// The URL as given.
+        /// The URL without query and fragment, or `(not shown)` when it
+        /// could hold a credential or does not parse.
         url: String,
         /// What is wrong with it.
         reason: String,
@@ -22,7 +23,7 @@ pub enum ConfigError {
     /// Plain `http://` to a host that is not loopback would expose credentials.
     #[error("base URL {url:?} must use https (plain http is allowed only for loopback addresses)")]
     InsecureBaseUrl {
-        /// The URL as given.
+        /// The URL without query and fragment.
         url: String,
     },
     /// A credential is missing or empty.
@@ -148,11 +149,29 @@ impl ClientContext {
 }
 
 /// Builds a [`ClientContext`]; see [`ClientContext::builder`].
-#[derive(Debug)]
 pub struct ClientContextBuilder {
     base_url: String,
     auth: Auth,
     retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for ClientContextBuilder {
+    /// Shows the base URL only as its errors would, so a credential pasted
+    /// into it stays hidden.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let base_url = match parse_base_url(&self.base_url) {
+            Ok(url) => shown(&url),
+            Err(ConfigError::InvalidBaseUrl { url, .. } | ConfigError::InsecureBaseUrl { url }) => {
+                url
+            }
+            Err(ConfigError::InvalidCredentials(_)) => WITHHELD.to_string(),
+        };
+        f.debug_struct("ClientContextBuilder")
+            .field("base_url", &base_url)
+            .field("auth", &self.auth)
+            .field("retry", &self.retry)
+            .finish()
+    }
 }
 
 impl ClientContextBuilder {
@@ -191,27 +210,40 @@ impl ClientContextBuilder {
 }
 
 /// Parses a base URL and enforces https except for loopback hosts.
+///
+/// Errors show the URL only as far as it cannot hold a credential: a URL
+/// with an `@` anywhere is refused without being shown (whatever a password
+/// contains, `user:pass@` needs one), and what does not parse is not shown.
 pub fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
-    let shown = redact_userinfo(raw);
+    let trimmed = raw.trim();
+    let withheld = |reason: &str| ConfigError::InvalidBaseUrl {
+        url: WITHHELD.to_string(),
+        reason: reason.to_string(),
+    };
+    if trimmed.is_empty() {
+        return Err(withheld("it is empty"));
+    }
+    if trimmed.contains('@') {
+        return Err(withheld(
+            "it contains '@'; credentials belong in the auth settings, not the URL",
+        ));
+    }
+    let url = Url::parse(trimmed).map_err(|e| withheld(&e.to_string()))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(withheld(
+            "credentials belong in the auth settings, not the URL",
+        ));
+    }
+    let shown = shown(&url);
     let invalid = |reason: &str| ConfigError::InvalidBaseUrl {
         url: shown.clone(),
         reason: reason.to_string(),
     };
-    let trimmed = raw.trim();
-    if trimmed.is_empty() {
-        return Err(invalid("it is empty"));
-    }
-    let url = Url::parse(trimmed).map_err(|e| invalid(&e.to_string()))?;
     if url.host_str().is_none_or(str::is_empty) {
         return Err(invalid("it has no host"));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("it must not carry a query or fragment"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(
-            "credentials belong in the auth settings, not the URL",
-        ));
     }
     match url.scheme() {
         "https" => Ok(url),
@@ -221,17 +253,16 @@ pub fn parse_base_url(raw: &str) -> Result<Url, ConfigError> {
     }
 }
 
-/// The URL as given, with any `user:password@` replaced by `***@`, so that
-/// errors about it never repeat a credential.
-fn redact_userinfo(raw: &str) -> String {
-    let Some((scheme, rest)) = raw.split_once("://") else {
-        return raw.to_string();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
-        None => raw.to_string(),
-    }
+/// What errors show in place of a URL that may hold a credential.
+const WITHHELD: &str = "(not shown)";
+
+/// A parsed URL without its query and fragment, which errors may show: it
+/// has no user info, since the text it came from has no `@`.
+fn shown(url: &Url) -> String {
+    let mut url = url.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    url.to_string()
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -288,12 +319,76 @@ mod tests {
         }
     }
 
+    /// Base URLs carrying user info of many shapes, with the pieces that
+    /// must never be shown.
+    const WITH_CREDENTIALS: &[(&str, &[&str])] = &[
+        ("https://m3e:s3cret@example.com/x", &["m3e", "s3cret"]),
+        (
+            "https://ux7u:pa/ss-s3cret@host/",
+            &["ux7u", "pa/ss-s3cret", "ss-s3cret"],
+        ),
+        (
+            "https://ux7u:1234/ss-s3cret@host/",
+            &["ux7u", "1234", "ss-s3cret"],
+        ),
+        ("https://ux7u:p@ss@host", &["ux7u", "p@ss", "ss@"]),
+        (
+            "https://ux7u:p%40ss%2F@host/api",
+            &["ux7u", "p%40ss", "%2F"],
+        ),
+        ("https://ux7u:p#frag@host", &["ux7u", "p#frag", "frag"]),
+        (
+            "https://ux7u:p?q=s3cret@host",
+            &["ux7u", "q=s3cret", "s3cret"],
+        ),
+        ("http://m3e:tok3n@127.0.0.1:9/", &["m3e", "tok3n"]),
+        ("http://m3e:tok3n@example.com/", &["m3e", "tok3n"]),
+        ("https://only-a-user@host", &["only-a-user"]),
+        ("https://:j4m@host", &["j4m"]),
+        (
+            "https://ux%20er:pw%E2%82%AC\\x@host",
+            &["ux%20er", "pw%E2%82%AC", "ux er"],
+        ),
+        ("https://ux7u:pass word@host", &["ux7u", "pass word"]),
+        ("  https://ux7u:trailing@host  ", &["ux7u", "trailing"]),
+        ("https://ux7u:p\\ss@host", &["ux7u", "p\\ss"]),
+        ("ftp://ux7u:s3cret@host", &["ux7u", "s3cret"]),
+        ("ux7u:s3cret@host", &["ux7u", "s3cret"]),
+        (
+            "https://ux\u{e9}r:p\u{e4}ss@host",
+            &["ux\u{e9}r", "p\u{e4}ss", "ux%C3%A9r"],
+        ),
+    ];
+
     #[test]
-    fn credentials_in_a_base_url_are_not_repeated() {
-        let err = parse_base_url("https://me:s3cret@example.com/x").unwrap_err();
-        let text = format!("{err} {err:?}");
-        assert!(!text.contains("s3cret") && !text.contains("me:"), "{text}");
-        assert!(text.contains("***@example.com/x"), "{text}");
+    fn no_part_of_a_credential_in_a_base_url_is_ever_shown() {
+        for (raw, secrets) in WITH_CREDENTIALS {
+            let err = parse_base_url(raw).expect_err(raw);
+            let builder = ClientContext::builder(*raw);
+            let text = format!("{err} {err:?} {builder:?}");
+            for secret in *secrets {
+                assert!(!text.contains(secret), "{raw:?} shows {secret:?}: {text}");
+            }
+            let built = ClientContext::builder(*raw).build().unwrap_err();
+            assert_eq!(built, err);
+        }
+    }
+
+    #[test]
+    fn urls_without_credentials_are_shown_without_query_or_fragment() {
+        let err = parse_base_url("http://example.com/api?token=t0k#x").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("\"http://example.com/api\""), "{text}");
+        assert!(!text.contains("t0k"), "{text}");
+        let err = parse_base_url("http://example.com/api").unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::InsecureBaseUrl {
+                url: "http://example.com/api".into()
+            }
+        );
+        let debug = format!("{:?}", ClientContext::builder("https://example.com/x"));
+        assert!(debug.contains("https://example.com/x"), "{debug}");
     }
 
     #[test]

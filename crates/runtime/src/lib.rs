@@ -16,6 +16,7 @@ pub mod query;
 pub mod retry;
 mod secret;
 pub mod tls;
+pub mod validate;
 
 pub use auth::{Auth, StaticToken, TokenError, TokenFuture, TokenProvider};
 pub use context::{ClientContext, ClientContextBuilder, ConfigError, parse_base_url};

@@ -20,7 +20,7 @@ pub mod qwiet;
 mod send;
 
 pub use appsec_runtime::{
-    Auth, Envelope, RetryPolicy, Secret, TokenFuture, TokenProvider, connect_jwt, tls,
+    Auth, Envelope, ErrorFormat, RetryPolicy, Secret, TokenFuture, TokenProvider, connect_jwt, tls,
 };
 pub use error::{ApiError, ApiErrorBody, Error, ErrorMessage};
 #[cfg(feature = "jira")]

@@ -2,17 +2,21 @@
 //! `appsec_sdk::Error`, never a panic, a hang or a request to another host.
 //!
 //! The fixed cases run against wiremock; the property tests feed arbitrary
-//! bytes and arbitrary JSON to the generated types directly (fast, thousands
-//! of cases) and, fewer, through the facade over HTTP.
+//! error bodies to the SDK's error decoder (fast, thousands of cases) and,
+//! fewer, arbitrary pages and bulk answers through the facade over HTTP.
 
+mod common;
+
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use appsec_sdk::jira::issue_security::types::PageBeanSecurityLevelMember;
+use appsec_sdk::jira::{ListedAs, NOT_REPORTED, ServiceAnomaly, SubmitReport, Vulnerabilities};
 use appsec_sdk::paginate::OffsetPage;
-use appsec_sdk::qwiet::api::types::ListOrgFindingsResponse;
-use appsec_sdk::{ApiErrorBody, Error, JiraClient, QwietClient, RetryPolicy};
+use appsec_sdk::{
+    ApiErrorBody, Error, ErrorFormat, ErrorMessage, JiraClient, QwietClient, RetryPolicy,
+};
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 use proptest::prelude::*;
@@ -965,23 +969,284 @@ fn arb_envelope_body() -> impl Strategy<Value = Vec<u8>> {
     arb_body(arb_findings_envelope())
 }
 
+/// An error body in one documented shape, or any bytes at all.
+#[derive(Clone, Debug)]
+enum ErrorBody {
+    SecurityInfo(Vec<(String, Option<String>)>),
+    Qwiet {
+        code: String,
+        message: String,
+        validation_errors: Vec<String>,
+    },
+    Jira {
+        messages: Vec<String>,
+        errors: BTreeMap<String, String>,
+    },
+    Raw(Vec<u8>),
+}
+
+impl ErrorBody {
+    fn bytes(&self) -> Vec<u8> {
+        let value = match self {
+            ErrorBody::SecurityInfo(list) => Value::Array(
+                list.iter()
+                    .map(|(message, trace)| match trace {
+                        Some(t) => json!({"message": message, "errorTraceId": t}),
+                        None => json!({"message": message}),
+                    })
+                    .collect(),
+            ),
+            ErrorBody::Qwiet {
+                code,
+                message,
+                validation_errors,
+            } => {
+                json!({"ok": false, "code": code, "message": message, "validation_errors": validation_errors})
+            }
+            ErrorBody::Jira { messages, errors } => {
+                json!({"errorMessages": messages, "errors": errors})
+            }
+            ErrorBody::Raw(bytes) => return bytes.clone(),
+        };
+        serde_json::to_vec(&value).unwrap()
+    }
+}
+
+fn arb_error_body() -> impl Strategy<Value = ErrorBody> {
+    let text = || ".{0,24}";
+    prop_oneof![
+        prop::collection::vec((text(), proptest::option::of("[a-f0-9]{1,12}")), 1..5)
+            .prop_map(ErrorBody::SecurityInfo),
+        ("[A-Z_]{1,16}", text(), prop::collection::vec(text(), 0..3)).prop_map(
+            |(code, message, validation_errors)| ErrorBody::Qwiet {
+                code,
+                message,
+                validation_errors
+            }
+        ),
+        (
+            prop::collection::vec(text(), 0..3),
+            prop::collection::btree_map("[a-zA-Z.]{1,10}", text(), 0..3)
+        )
+            .prop_filter("Jira names at least one problem", |(m, e)| {
+                !m.is_empty() || !e.is_empty()
+            })
+            .prop_map(|(messages, errors)| ErrorBody::Jira { messages, errors }),
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..3000),
+            arb_json().prop_map(|v| serde_json::to_vec(&v).unwrap()),
+            ".{0,2000}".prop_map(String::into_bytes),
+        ]
+        .prop_map(ErrorBody::Raw),
+    ]
+}
+
+/// How much of a body of no documented shape an error keeps.
+const SNIPPET_BYTES: usize = 1024;
+
+/// What the decoder must make of `body`.
+fn check_error_body(body: &ErrorBody) -> Result<(), TestCaseError> {
+    let formats: &[ErrorFormat] = match body {
+        ErrorBody::SecurityInfo(_) => &[ErrorFormat::SecurityInfoMessages],
+        ErrorBody::Qwiet { .. } => &[ErrorFormat::QwietEnvelope],
+        ErrorBody::Jira { .. } => &[ErrorFormat::JiraErrorCollection],
+        ErrorBody::Raw(_) => &[
+            ErrorFormat::SecurityInfoMessages,
+            ErrorFormat::QwietEnvelope,
+            ErrorFormat::JiraErrorCollection,
+        ],
+    };
+    for format in formats {
+        check_error_body_as(body, *format)?;
+    }
+    Ok(())
+}
+
+fn check_error_body_as(body: &ErrorBody, format: ErrorFormat) -> Result<(), TestCaseError> {
+    let bytes = body.bytes();
+    let decoded = ApiErrorBody::decode(format, &bytes);
+    // Rendering is bounded by what was sent, never more than a snippet for
+    // a body of no documented shape.
+    let shown = decoded.to_string();
+    match (body, &decoded) {
+        (ErrorBody::SecurityInfo(list), ApiErrorBody::SecurityInfo(got)) => {
+            let got: Vec<(String, Option<String>)> = got
+                .iter()
+                .map(|m| (m.message.clone(), m.error_trace_id.clone()))
+                .collect();
+            prop_assert_eq!(&got, list);
+        }
+        (
+            ErrorBody::Qwiet {
+                code,
+                message,
+                validation_errors,
+            },
+            ApiErrorBody::Qwiet {
+                code: c,
+                message: m,
+                validation_errors: v,
+            },
+        ) => {
+            prop_assert_eq!((code, message, validation_errors), (c, m, v));
+            let head = format!("{code}: {message}");
+            prop_assert!(shown.starts_with(&head), "{}", shown);
+        }
+        (
+            ErrorBody::Jira { messages, errors },
+            ApiErrorBody::Jira {
+                messages: m,
+                errors: e,
+            },
+        ) => {
+            prop_assert_eq!((messages, errors), (m, e));
+        }
+        (ErrorBody::Raw(raw), ApiErrorBody::Other(text)) => {
+            let cut = raw.len().min(SNIPPET_BYTES);
+            let expected = String::from_utf8_lossy(&raw[..cut]);
+            let kept = text.strip_suffix('…').unwrap_or(text);
+            prop_assert_eq!(kept, expected.as_ref());
+            prop_assert_eq!(text.ends_with('…'), raw.len() > cut);
+        }
+        // Random bytes may happen to have a documented shape; they are
+        // then JSON.
+        (ErrorBody::Raw(raw), _) => {
+            prop_assert!(serde_json::from_slice::<Value>(raw).is_ok(), "{decoded:?}")
+        }
+        (sent, got) => prop_assert!(false, "{sent:?} decoded as {got:?}"),
+    }
+    Ok(())
+}
+
+/// A submission and the answer a careless or hostile server gives: ids of
+/// this request and of no request, repeated, in both lists or in neither.
+#[derive(Clone, Debug)]
+struct BulkCase {
+    sent: Vec<String>,
+    accepted: Vec<String>,
+    failed: BTreeMap<String, Vec<String>>,
+}
+
+fn arb_bulk_case() -> impl Strategy<Value = BulkCase> {
+    let ours: Vec<String> = (0..10).map(|i| format!("v{i}")).collect();
+    let anyone: Vec<String> = ours
+        .iter()
+        .cloned()
+        .chain((0..4).map(|i| format!("ghost-{i}")))
+        .collect();
+    (
+        prop::sample::subsequence(ours, 1..8).prop_shuffle(),
+        prop::collection::vec(prop::sample::select(anyone.clone()), 0..14),
+        prop::collection::btree_map(
+            prop::sample::select(anyone),
+            prop::collection::vec("[a-z ]{0,10}", 1..3),
+            0..6,
+        ),
+    )
+        .prop_map(|(sent, accepted, failed)| BulkCase {
+            sent,
+            accepted,
+            failed,
+        })
+}
+
+/// Each sent id once, with the outcome the answer gives it (failure over
+/// acceptance, every message kept, "not reported" when the answer is
+/// silent); every other id the answer names once, as an anomaly.
+fn check_bulk_report(case: &BulkCase, report: &SubmitReport) -> Result<(), TestCaseError> {
+    let sent: HashSet<&String> = case.sent.iter().collect();
+    let accepted: HashSet<&String> = case.accepted.iter().collect();
+    let expected_accepted: Vec<&String> = case
+        .sent
+        .iter()
+        .filter(|id| accepted.contains(id) && !case.failed.contains_key(*id))
+        .collect();
+    prop_assert_eq!(
+        report.accepted.iter().collect::<Vec<_>>(),
+        expected_accepted
+    );
+    prop_assert_eq!(report.accepted.len() + report.failed.len(), case.sent.len());
+    for id in &case.sent {
+        let got: Option<Vec<&str>> = report
+            .failed
+            .get(id)
+            .map(|m| m.iter().map(|m| m.message.as_str()).collect());
+        match case.failed.get(id) {
+            Some(messages) => {
+                prop_assert_eq!(got, Some(messages.iter().map(String::as_str).collect()))
+            }
+            None if accepted.contains(id) => prop_assert_eq!(got, None),
+            None => prop_assert_eq!(got, Some(vec![NOT_REPORTED])),
+        }
+    }
+    let mut expected_anomalies: Vec<ServiceAnomaly> = Vec::new();
+    for id in case.failed.keys().chain(&case.accepted) {
+        if sent.contains(id) || expected_anomalies.iter().any(|a| &a.id == id) {
+            continue;
+        }
+        let listed_as = match case.failed.get(id) {
+            Some(messages) => ListedAs::Failed(
+                messages
+                    .iter()
+                    .map(|m| ErrorMessage::new(m.clone()))
+                    .collect(),
+            ),
+            None => ListedAs::Accepted,
+        };
+        expected_anomalies.push(ServiceAnomaly {
+            id: id.clone(),
+            listed_as,
+        });
+    }
+    let mut got = report.anomalies.clone();
+    got.sort_by(|a, b| a.id.cmp(&b.id));
+    expected_anomalies.sort_by(|a, b| a.id.cmp(&b.id));
+    prop_assert_eq!(got, expected_anomalies);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(Config { cases: 2_000, ..Config::default() })]
 
     #[test]
-    fn any_bytes_decode_to_a_value_or_an_error_as_a_jira_page(body in arb_page_body()) {
-        if let Ok(page) = serde_json::from_slice::<PageBeanSecurityLevelMember>(&body) {
-            // What decodes also encodes again.
-            serde_json::to_vec(&page).unwrap();
-        }
+    fn error_bodies_decode_to_their_shape_or_to_a_bounded_snippet(body in arb_error_body()) {
+        check_error_body(&body)?;
     }
+}
 
-    #[test]
-    fn any_bytes_decode_to_a_value_or_an_error_as_a_qwiet_page(body in arb_envelope_body()) {
-        if let Ok(page) = serde_json::from_slice::<ListOrgFindingsResponse>(&body) {
-            serde_json::to_vec(&page).unwrap();
-        }
-    }
+#[test]
+fn a_bulk_report_holds_each_submitted_id_once_whatever_the_server_answers() {
+    let (runtime, slot, server) = slot_server("/rest/security/1.0/bulk".into());
+    let jira = jira(&server);
+    let mut runner = TestRunner::new(Config {
+        cases: 256,
+        ..Config::default()
+    });
+    runner
+        .run(&arb_bulk_case(), |case| {
+            let failed: BTreeMap<&String, Vec<Value>> = case
+                .failed
+                .iter()
+                .map(|(id, m)| (id, m.iter().map(|m| json!({"message": m})).collect()))
+                .collect();
+            let answer =
+                json!({"acceptedVulnerabilities": case.accepted, "failedVulnerabilities": failed});
+            *slot.0.lock().unwrap() = Some(Served {
+                status: 202,
+                body: serde_json::to_vec(&answer).unwrap(),
+            });
+            let batch = Vulnerabilities::new(
+                case.sent
+                    .iter()
+                    .map(|id| common::vulnerability(id))
+                    .collect(),
+            );
+            let report = runtime
+                .block_on(jira.submit_vulnerabilities(batch))
+                .map_err(|e| TestCaseError::fail(format!("{e}")))?;
+            check_bulk_report(&case, &report)
+        })
+        .unwrap();
 }
 
 /// One status and body to serve, through the facade.
@@ -1064,7 +1329,9 @@ fn qwiet_call(clients: &Clients) -> BoxFuture<'_, Result<Vec<String>, Error>> {
     Box::pin(first_finding_page(&clients.qwiet))
 }
 
-fn facade_property(body: impl Strategy<Value = Vec<u8>> + 'static, route: String, call: FirstPage) {
+/// A runtime for blocking on calls, and a server answering `route` with
+/// whatever the slot holds.
+fn slot_server(route: String) -> (tokio::runtime::Runtime, Slot, MockServer) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -1081,6 +1348,11 @@ fn facade_property(body: impl Strategy<Value = Vec<u8>> + 'static, route: String
             .await;
         server
     });
+    (runtime, slot, server)
+}
+
+fn facade_property(body: impl Strategy<Value = Vec<u8>> + 'static, route: String, call: FirstPage) {
+    let (runtime, slot, server) = slot_server(route);
     let clients = Clients {
         jira: jira(&server),
         qwiet: qwiet(&server),

@@ -5,7 +5,7 @@ mod bulk;
 mod listings;
 mod tasks;
 
-pub use bulk::{SubmitReport, Vulnerabilities};
+pub use bulk::{ListedAs, NOT_REPORTED, ServiceAnomaly, SubmitReport, Vulnerabilities};
 pub use tasks::TaskWait;
 
 use appsec_runtime::ClientContext;
