@@ -6,6 +6,7 @@
 //! progenitor and prettyplease.
 
 pub mod normalize;
+pub mod pagination;
 pub mod render;
 pub mod validate;
 

@@ -62,6 +62,7 @@ pub fn render_spec(spec_name: &str, yaml: &str) -> Result<String, Error> {
     let parsed: syn::File = syn::parse2(tokens.clone())
         .map_err(|e| Error::new(spec_name, format!("generated code does not parse: {e}")))?;
     let envelopes = envelope_impls(&parsed);
+    let tokens = crate::pagination::attach(spec_name, &spec, &parsed)?;
     let file = quote! {
         #tokens
         #table

@@ -66178,6 +66178,699 @@ pub mod builder {
             }
         }
     }
+    impl<'a> ::appsec_runtime::pages::Listing for ListAppFindings<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ListAppFindingsResponse;
+        type ErrorBody = types::Error;
+        type Item = types::Finding;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::appsec_runtime::__progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::appsec_runtime::__progenitor_client::ResponseValue<
+                    types::ListAppFindingsResponse,
+                >,
+                ::appsec_runtime::__progenitor_client::Error<types::Error>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ListAppFindingsResponse,
+        ) -> ::appsec_runtime::pages::Page<types::Finding> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = Some(&response)
+                .and_then(|v| v.next_page.as_ref())
+                .map(|v| v.0.clone());
+            let has_more = Some(&response)
+                .map(|v| &v.response)
+                .and_then(|v| v.has_more.as_ref())
+                .map(|v| *v);
+            ::appsec_runtime::pages::Page {
+                items: Some(response)
+                    .map(|v| v.response)
+                    .map(|v| v.findings)
+                    .unwrap_or_default(),
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ListAppFindings<'a> {
+        fn at_page(self, page: u64) -> Self {
+            self.page(page)
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ReadAppScaPackages<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ReadAppScaPackagesResponse;
+        type ErrorBody = types::Error;
+        type Item = types::ScaPackage;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::appsec_runtime::__progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::appsec_runtime::__progenitor_client::ResponseValue<
+                    types::ReadAppScaPackagesResponse,
+                >,
+                ::appsec_runtime::__progenitor_client::Error<types::Error>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ReadAppScaPackagesResponse,
+        ) -> ::appsec_runtime::pages::Page<types::ScaPackage> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = None;
+            let has_more = Some(&response)
+                .map(|v| &v.response)
+                .map(|v| &v.has_more)
+                .map(|v| *v);
+            ::appsec_runtime::pages::Page {
+                items: Some(response)
+                    .map(|v| v.response)
+                    .map(|v| v.packages)
+                    .unwrap_or_default(),
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ReadAppScaPackages<'a> {
+        fn at_page(self, page: u64) -> Self {
+            self.page(page)
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ListOrgCompounds<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ListOrgCompoundsResponse;
+        type ErrorBody = types::Error;
+        type Item = types::Compound;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::appsec_runtime::__progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::appsec_runtime::__progenitor_client::ResponseValue<
+                    types::ListOrgCompoundsResponse,
+                >,
+                ::appsec_runtime::__progenitor_client::Error<types::Error>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ListOrgCompoundsResponse,
+        ) -> ::appsec_runtime::pages::Page<types::Compound> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = Some(&response)
+                .and_then(|v| v.next_page.as_ref())
+                .map(|v| v.0.clone());
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: Some(response)
+                    .map(|v| v.response)
+                    .map(|v| v.compounds)
+                    .unwrap_or_default(),
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ListOrgCompounds<'a> {
+        fn at_page(self, page: u64) -> Self {
+            self.page(page)
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ListCompoundFindings<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ListCompoundFindingsResponse;
+        type ErrorBody = types::Error;
+        type Item = types::Finding;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::appsec_runtime::__progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::appsec_runtime::__progenitor_client::ResponseValue<
+                    types::ListCompoundFindingsResponse,
+                >,
+                ::appsec_runtime::__progenitor_client::Error<types::Error>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ListCompoundFindingsResponse,
+        ) -> ::appsec_runtime::pages::Page<types::Finding> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = Some(&response)
+                .and_then(|v| v.next_page.as_ref())
+                .map(|v| v.0.clone());
+            let has_more = Some(&response)
+                .map(|v| &v.response)
+                .and_then(|v| v.has_more.as_ref())
+                .map(|v| *v);
+            ::appsec_runtime::pages::Page {
+                items: Some(response)
+                    .map(|v| v.response)
+                    .map(|v| v.findings)
+                    .unwrap_or_default(),
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ListCompoundFindings<'a> {
+        fn at_page(self, page: u64) -> Self {
+            self.page(page)
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ListCompoundFindingsDeprecated<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ListCompoundFindingsDeprecatedResponse;
+        type ErrorBody = types::Error;
+        type Item = types::Finding;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::appsec_runtime::__progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::appsec_runtime::__progenitor_client::ResponseValue<
+                    types::ListCompoundFindingsDeprecatedResponse,
+                >,
+                ::appsec_runtime::__progenitor_client::Error<types::Error>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ListCompoundFindingsDeprecatedResponse,
+        ) -> ::appsec_runtime::pages::Page<types::Finding> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = Some(&response)
+                .and_then(|v| v.next_page.as_ref())
+                .map(|v| v.0.clone());
+            let has_more = Some(&response)
+                .map(|v| &v.response)
+                .and_then(|v| v.has_more.as_ref())
+                .map(|v| *v);
+            ::appsec_runtime::pages::Page {
+                items: Some(response)
+                    .map(|v| v.response)
+                    .map(|v| v.findings)
+                    .unwrap_or_default(),
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing
+    for ListCompoundFindingsDeprecated<'a> {
+        fn at_page(self, page: u64) -> Self {
+            self.page(page)
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ReadCompoundScaPackages<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ReadCompoundScaPackagesResponse;
+        type ErrorBody = types::Error;
+        type Item = types::ScaPackage;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::appsec_runtime::__progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::appsec_runtime::__progenitor_client::ResponseValue<
+                    types::ReadCompoundScaPackagesResponse,
+                >,
+                ::appsec_runtime::__progenitor_client::Error<types::Error>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ReadCompoundScaPackagesResponse,
+        ) -> ::appsec_runtime::pages::Page<types::ScaPackage> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = None;
+            let has_more = Some(&response)
+                .map(|v| &v.response)
+                .map(|v| &v.has_more)
+                .map(|v| *v);
+            ::appsec_runtime::pages::Page {
+                items: Some(response)
+                    .map(|v| v.response)
+                    .map(|v| v.packages)
+                    .unwrap_or_default(),
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ReadCompoundScaPackages<'a> {
+        fn at_page(self, page: u64) -> Self {
+            self.page(page)
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for GetStreamlinedScans<'a> {
+        type Style = ::appsec_runtime::pages::Cursor;
+        type Response = types::GetStreamlinedScansResponse;
+        type ErrorBody = types::Error;
+        type Item = types::StreamlinedScan;
+        const POSITION: &'static str = "upto";
+        fn base_url(&self) -> &str {
+            <super::Client as ::appsec_runtime::__progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::appsec_runtime::__progenitor_client::ResponseValue<
+                    types::GetStreamlinedScansResponse,
+                >,
+                ::appsec_runtime::__progenitor_client::Error<types::Error>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::GetStreamlinedScansResponse,
+        ) -> ::appsec_runtime::pages::Page<types::StreamlinedScan> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = Some(&response)
+                .and_then(|v| v.next_page.as_ref())
+                .map(|v| v.0.clone());
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: Some(response)
+                    .map(|v| v.response)
+                    .map(|v| v.scans)
+                    .unwrap_or_default(),
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::CursorListing for GetStreamlinedScans<'a> {
+        fn at_cursor(self, cursor: &str) -> Option<Self> {
+            cursor.parse::<i64>().ok().map(|value| self.upto(value))
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for SearchDependency<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::SearchDependencyResponse;
+        type ErrorBody = types::Error;
+        type Item = types::Dependency;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::appsec_runtime::__progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::appsec_runtime::__progenitor_client::ResponseValue<
+                    types::SearchDependencyResponse,
+                >,
+                ::appsec_runtime::__progenitor_client::Error<types::Error>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::SearchDependencyResponse,
+        ) -> ::appsec_runtime::pages::Page<types::Dependency> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = None;
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: Some(response).map(|v| v.response).unwrap_or_default(),
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for SearchDependency<'a> {
+        fn at_page(self, page: u64) -> Self {
+            self.page(page)
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ListOrgFindings<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ListOrgFindingsResponse;
+        type ErrorBody = types::Error;
+        type Item = types::Finding;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::appsec_runtime::__progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::appsec_runtime::__progenitor_client::ResponseValue<
+                    types::ListOrgFindingsResponse,
+                >,
+                ::appsec_runtime::__progenitor_client::Error<types::Error>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ListOrgFindingsResponse,
+        ) -> ::appsec_runtime::pages::Page<types::Finding> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = Some(&response)
+                .and_then(|v| v.next_page.as_ref())
+                .map(|v| v.0.clone());
+            let has_more = Some(&response)
+                .map(|v| &v.response)
+                .and_then(|v| v.has_more.as_ref())
+                .map(|v| *v);
+            ::appsec_runtime::pages::Page {
+                items: Some(response)
+                    .map(|v| v.response)
+                    .map(|v| v.findings)
+                    .unwrap_or_default(),
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ListOrgFindings<'a> {
+        fn at_page(self, page: u64) -> Self {
+            self.page(page)
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ListHumanGroups<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ListHumanGroupsEnvelope;
+        type ErrorBody = types::Error;
+        type Item = types::ReadHumanGroupResponse;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::appsec_runtime::__progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::appsec_runtime::__progenitor_client::ResponseValue<
+                    types::ListHumanGroupsEnvelope,
+                >,
+                ::appsec_runtime::__progenitor_client::Error<types::Error>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ListHumanGroupsEnvelope,
+        ) -> ::appsec_runtime::pages::Page<types::ReadHumanGroupResponse> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = Some(&response)
+                .and_then(|v| v.next_page.as_ref())
+                .map(|v| v.0.clone());
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: Some(response)
+                    .map(|v| v.response)
+                    .map(|v| v.groups)
+                    .unwrap_or_default(),
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ListHumanGroups<'a> {
+        fn at_page(self, page: u64) -> Self {
+            self.page(page)
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ListOrgRbacInvitations<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ListOrgRbacInvitationsResponse;
+        type ErrorBody = types::Error;
+        type Item = types::ListRbacInvitationInfo;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::appsec_runtime::__progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::appsec_runtime::__progenitor_client::ResponseValue<
+                    types::ListOrgRbacInvitationsResponse,
+                >,
+                ::appsec_runtime::__progenitor_client::Error<types::Error>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ListOrgRbacInvitationsResponse,
+        ) -> ::appsec_runtime::pages::Page<types::ListRbacInvitationInfo> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = Some(&response)
+                .and_then(|v| v.next_page.as_ref())
+                .map(|v| v.0.clone());
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: Some(response).map(|v| v.response).unwrap_or_default(),
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ListOrgRbacInvitations<'a> {
+        fn at_page(self, page: u64) -> Self {
+            self.page(page)
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ListTeams<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ListTeamsEnvelope;
+        type ErrorBody = types::Error;
+        type Item = types::ListTeamsResponseItem;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::appsec_runtime::__progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::appsec_runtime::__progenitor_client::ResponseValue<
+                    types::ListTeamsEnvelope,
+                >,
+                ::appsec_runtime::__progenitor_client::Error<types::Error>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ListTeamsEnvelope,
+        ) -> ::appsec_runtime::pages::Page<types::ListTeamsResponseItem> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = Some(&response)
+                .and_then(|v| v.next_page.as_ref())
+                .map(|v| v.0.clone());
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: Some(response)
+                    .map(|v| v.response)
+                    .map(|v| v.0)
+                    .unwrap_or_default(),
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ListTeams<'a> {
+        fn at_page(self, page: u64) -> Self {
+            self.page(page)
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ListOrgRbacUsers<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ListOrgRbacUsersResponse;
+        type ErrorBody = types::Error;
+        type Item = types::ListRbacUserInfo;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::appsec_runtime::__progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::appsec_runtime::__progenitor_client::ResponseValue<
+                    types::ListOrgRbacUsersResponse,
+                >,
+                ::appsec_runtime::__progenitor_client::Error<types::Error>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ListOrgRbacUsersResponse,
+        ) -> ::appsec_runtime::pages::Page<types::ListRbacUserInfo> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = Some(&response)
+                .and_then(|v| v.next_page.as_ref())
+                .map(|v| v.0.clone());
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: Some(response).map(|v| v.response).unwrap_or_default(),
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ListOrgRbacUsers<'a> {
+        fn at_page(self, page: u64) -> Self {
+            self.page(page)
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {

@@ -9,6 +9,7 @@ mod context;
 mod envelope;
 pub mod hooks;
 mod operation;
+pub mod pages;
 pub mod path;
 pub mod query;
 pub mod retry;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use appsec_sdk::Paginate;
 use appsec_sdk::jira::Vulnerabilities;
 use appsec_sdk::jira::security_info::types::VulnerabilityDetails;
 use appsec_sdk::{Error, JiraClient, RetryPolicy};
@@ -84,7 +85,10 @@ async fn short_pages_advance_by_what_arrived() {
         .mount(&server)
         .await;
     let levels: Vec<_> = jira(&server)
-        .security_levels(|q| q.scheme_id(vec!["10000".to_string()]))
+        .issue_security()
+        .get_security_levels()
+        .scheme_id(vec!["10000".to_string()])
+        .paginate()
         .page_size(10)
         .items()
         .try_collect()
@@ -115,7 +119,9 @@ async fn a_missing_is_last_and_total_ends_on_the_empty_page() {
         .mount(&server)
         .await;
     let pages: Vec<_> = jira(&server)
-        .security_levels(|q| q)
+        .issue_security()
+        .get_security_levels()
+        .paginate()
         .page_size(3)
         .pages()
         .try_collect()
@@ -136,7 +142,9 @@ async fn an_empty_page_that_claims_more_is_an_error_not_a_loop() {
         .mount(&server)
         .await;
     let err = jira(&server)
-        .security_levels(|q| q)
+        .issue_security()
+        .get_security_levels()
+        .paginate()
         .items()
         .try_collect::<Vec<_>>()
         .await
@@ -162,7 +170,9 @@ async fn concurrent_mode_yields_in_order_exactly_once() {
         .mount(&server)
         .await;
     let levels: Vec<_> = jira(&server)
-        .security_levels(|q| q)
+        .issue_security()
+        .get_security_levels()
+        .paginate()
         .page_size(10)
         .concurrency(6)
         .items()
@@ -200,7 +210,9 @@ async fn concurrent_windows_fill_gaps_left_by_short_pages() {
         .mount(&server)
         .await;
     let levels: Vec<_> = jira(&server)
-        .security_levels(|q| q)
+        .issue_security()
+        .get_security_levels()
+        .paginate()
         .page_size(10)
         .concurrency(3)
         .items()
@@ -235,7 +247,9 @@ async fn a_listing_that_shrinks_mid_read_is_an_error() {
         .mount(&server)
         .await;
     let result: Result<Vec<_>, _> = jira(&server)
-        .security_levels(|q| q)
+        .issue_security()
+        .get_security_levels()
+        .paginate()
         .page_size(10)
         .concurrency(4)
         .items()
@@ -278,7 +292,9 @@ async fn every_paginated_family_is_reachable() {
         .await;
     let jira = jira(&server);
     assert_eq!(
-        jira.security_level_members(|q| q)
+        jira.issue_security()
+            .get_security_level_members()
+            .paginate()
             .items()
             .try_collect::<Vec<_>>()
             .await
@@ -287,7 +303,10 @@ async fn every_paginated_family_is_reachable() {
         1
     );
     assert_eq!(
-        jira.scheme_members(|q| q.issue_security_scheme_id(10000))
+        jira.issue_security()
+            .get_issue_security_level_members()
+            .issue_security_scheme_id(10000)
+            .paginate()
             .items()
             .try_collect::<Vec<_>>()
             .await
@@ -296,7 +315,9 @@ async fn every_paginated_family_is_reachable() {
         1
     );
     assert_eq!(
-        jira.search_schemes(|q| q)
+        jira.issue_security()
+            .search_security_schemes()
+            .paginate()
             .items()
             .try_collect::<Vec<_>>()
             .await
@@ -305,7 +326,9 @@ async fn every_paginated_family_is_reachable() {
         1
     );
     assert_eq!(
-        jira.project_associations(|q| q)
+        jira.issue_security()
+            .search_projects_using_security_schemes()
+            .paginate()
             .items()
             .try_collect::<Vec<_>>()
             .await

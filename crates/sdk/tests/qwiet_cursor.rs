@@ -1,5 +1,6 @@
 //! Streamlined scans chain pages by an `upto` cursor rather than a page number.
 
+use appsec_sdk::Paginate;
 use appsec_sdk::{Error, QwietClient, RetryPolicy};
 use futures::TryStreamExt;
 use serde_json::{Value, json};
@@ -57,9 +58,12 @@ async fn streamlined_scans_follow_the_upto_cursor() {
         .mount(&server)
         .await;
     let scans: Vec<_> = qwiet(&server)
-        .streamlined_scans(ORG.parse().unwrap(), "shop".into(), |q| {
-            q.limit(std::num::NonZeroU64::new(10).unwrap())
-        })
+        .api()
+        .get_streamlined_scans()
+        .org_id(ORG.parse::<uuid::Uuid>().unwrap())
+        .compound_name("shop")
+        .limit(std::num::NonZeroU64::new(10).unwrap())
+        .paginate()
         .items()
         .try_collect()
         .await
@@ -95,7 +99,11 @@ async fn a_cursor_that_does_not_move_is_an_error() {
         .await;
     let pages: Vec<_> = futures::StreamExt::collect::<Vec<_>>(
         qwiet(&server)
-            .streamlined_scans(ORG.parse().unwrap(), "shop".into(), |q| q)
+            .api()
+            .get_streamlined_scans()
+            .org_id(ORG.parse::<uuid::Uuid>().unwrap())
+            .compound_name("shop")
+            .paginate()
             .pages(),
     )
     .await;

@@ -3,7 +3,8 @@
 //! and no request (nor credential) ever sent where a response's `next_page`
 //! points outside the configured base URL.
 
-use appsec_sdk::paginate::CursorPage;
+use appsec_sdk::Paginate;
+use appsec_sdk::paginate::Page;
 use appsec_sdk::{Error, QwietClient, RetryPolicy};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
@@ -164,7 +165,7 @@ async fn assert_requests(server: &MockServer, expected_path: &str, expected: &[&
 
 /// Drains a stream, keeping errors, so tests can see what follows an error.
 async fn drain<T>(
-    mut stream: futures::stream::BoxStream<'static, Result<T, Error>>,
+    mut stream: futures::stream::BoxStream<'_, Result<T, Error>>,
 ) -> Vec<Result<T, Error>> {
     let mut out = Vec::new();
     while let Some(next) = stream.next().await {
@@ -224,7 +225,11 @@ async fn org_findings_follow_next_page_over_three_pages() {
         .await;
 
     let items: Vec<_> = qwiet(&server)
-        .org_findings(org(), |q| q.per_page(2))
+        .api()
+        .list_org_findings()
+        .org_id(org())
+        .per_page(2)
+        .paginate()
         .items()
         .try_collect()
         .await
@@ -266,8 +271,12 @@ async fn org_finding_pages_carry_the_servers_links() {
         .mount(&server)
         .await;
 
-    let pages: Vec<CursorPage<_>> = qwiet(&server)
-        .org_findings(org(), |q| q.per_page(2))
+    let pages: Vec<Page<_>> = qwiet(&server)
+        .api()
+        .list_org_findings()
+        .org_id(org())
+        .per_page(2)
+        .paginate()
         .pages()
         .try_collect()
         .await
@@ -310,7 +319,11 @@ async fn a_relative_next_page_is_followed_on_the_configured_server() {
         .await;
 
     let items: Vec<_> = qwiet(&server)
-        .org_findings(org(), |q| q.per_page(1))
+        .api()
+        .list_org_findings()
+        .org_id(org())
+        .per_page(1)
+        .paginate()
         .items()
         .try_collect()
         .await
@@ -467,7 +480,11 @@ async fn a_refused_next_page_stops_with_a_pagination_error_and_sends_nothing_mor
         let expected = case.mount(&server).await;
         let results = drain(
             qwiet(&server)
-                .org_findings(org(), |q| q.per_page(2))
+                .api()
+                .list_org_findings()
+                .org_id(org())
+                .per_page(2)
+                .paginate()
                 .items(),
         )
         .await;
@@ -484,7 +501,11 @@ async fn a_next_page_on_another_host_names_the_host_in_the_error() {
     BadLink::ForeignHost.mount(&server).await;
     let results = drain(
         qwiet(&server)
-            .org_findings(org(), |q| q.per_page(2))
+            .api()
+            .list_org_findings()
+            .org_id(org())
+            .per_page(2)
+            .paginate()
             .pages(),
     )
     .await;
@@ -502,7 +523,11 @@ async fn a_next_page_that_does_not_advance_names_the_page() {
     BadLink::Stalls.mount(&server).await;
     let results = drain(
         qwiet(&server)
-            .org_findings(org(), |q| q.per_page(2))
+            .api()
+            .list_org_findings()
+            .org_id(org())
+            .per_page(2)
+            .paginate()
             .items(),
     )
     .await;
@@ -519,7 +544,11 @@ async fn a_refused_next_page_still_yields_the_items_of_the_page_that_carried_it(
         let expected = case.mount(&server).await;
         let results = drain(
             qwiet(&server)
-                .org_findings(org(), |q| q.per_page(2))
+                .api()
+                .list_org_findings()
+                .org_id(org())
+                .per_page(2)
+                .paginate()
                 .items(),
         )
         .await;
@@ -545,7 +574,11 @@ async fn a_refused_next_page_still_yields_the_page_that_carried_it() {
     BadLink::ForeignHost.mount(&server).await;
     let results = drain(
         qwiet(&server)
-            .org_findings(org(), |q| q.per_page(2))
+            .api()
+            .list_org_findings()
+            .org_id(org())
+            .per_page(2)
+            .paginate()
             .pages(),
     )
     .await;
@@ -588,7 +621,11 @@ async fn a_next_page_on_another_local_server_receives_nothing() {
 
     let results = drain(
         qwiet(&server)
-            .org_findings(org(), |q| q.per_page(1))
+            .api()
+            .list_org_findings()
+            .org_id(org())
+            .per_page(1)
+            .paginate()
             .items(),
     )
     .await;
@@ -633,7 +670,12 @@ async fn sca_packages_ask_for_the_next_page_while_has_more() {
         .await;
 
     let packages: Vec<_> = qwiet(&server)
-        .app_sca_packages(org(), APP.into(), |q| q.per_page(2))
+        .api()
+        .read_app_sca_packages()
+        .org_id(org())
+        .app_id(APP)
+        .per_page(2)
+        .paginate()
         .items()
         .try_collect()
         .await
@@ -671,7 +713,11 @@ async fn sca_packages_without_filters_send_only_the_page() {
         .await;
 
     let pages: Vec<_> = qwiet(&server)
-        .app_sca_packages(org(), APP.into(), |q| q)
+        .api()
+        .read_app_sca_packages()
+        .org_id(org())
+        .app_id(APP)
+        .paginate()
         .pages()
         .try_collect()
         .await
@@ -706,7 +752,11 @@ async fn an_empty_page_that_promises_more_stops_with_an_error() {
 
     let results = drain(
         qwiet(&server)
-            .app_sca_packages(org(), APP.into(), |q| q)
+            .api()
+            .read_app_sca_packages()
+            .org_id(org())
+            .app_id(APP)
+            .paginate()
             .items(),
     )
     .await;
@@ -735,7 +785,10 @@ async fn teams_in_a_bare_array_arrive_in_one_page() {
         .await;
 
     let pages: Vec<_> = qwiet(&server)
-        .teams(org(), |q| q)
+        .api()
+        .list_teams()
+        .org_id(org())
+        .paginate()
         .pages()
         .try_collect()
         .await
@@ -764,7 +817,15 @@ async fn an_empty_first_page_is_an_empty_stream() {
         .mount(&server)
         .await;
 
-    let results = drain(qwiet(&server).teams(org(), |q| q).items()).await;
+    let results = drain(
+        qwiet(&server)
+            .api()
+            .list_teams()
+            .org_id(org())
+            .paginate()
+            .items(),
+    )
+    .await;
     assert!(results.is_empty(), "{results:?}");
     assert_requests(&server, &at, &[&[]]).await;
 }
@@ -784,7 +845,11 @@ async fn an_empty_first_page_of_findings_is_an_empty_stream() {
 
     let results = drain(
         qwiet(&server)
-            .org_findings(org(), |q| q.per_page(50))
+            .api()
+            .list_org_findings()
+            .org_id(org())
+            .per_page(50)
+            .paginate()
             .items(),
     )
     .await;
@@ -819,7 +884,10 @@ async fn rbac_users_follow_next_page() {
         .await;
 
     let users: Vec<_> = qwiet(&server)
-        .rbac_users(org(), |q| q)
+        .api()
+        .list_org_rbac_users()
+        .org_id(org())
+        .paginate()
         .items()
         .try_collect()
         .await
@@ -857,7 +925,15 @@ async fn an_error_page_ends_the_stream_after_the_items_before_it() {
         .mount(&server)
         .await;
 
-    let results = drain(qwiet(&server).org_findings(org(), |q| q).items()).await;
+    let results = drain(
+        qwiet(&server)
+            .api()
+            .list_org_findings()
+            .org_id(org())
+            .paginate()
+            .items(),
+    )
+    .await;
     assert_eq!(results.len(), 2, "{results:?}");
     assert_eq!(finding_ids(&results[..1]), ["f1"]);
     match &results[1] {

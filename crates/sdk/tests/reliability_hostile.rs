@@ -9,8 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use appsec_sdk::Paginate;
 use appsec_sdk::jira::issue_security::types::PageBeanSecurityLevelMember;
-use appsec_sdk::paginate::OffsetPage;
+use appsec_sdk::paginate::Page;
 use appsec_sdk::qwiet::api::types::ListOrgFindingsResponse;
 use appsec_sdk::{ApiErrorBody, Error, JiraClient, QwietClient, RetryPolicy};
 use futures::future::BoxFuture;
@@ -106,7 +107,9 @@ async fn jira_first_page(server: &MockServer) -> Result<Vec<String>, Error> {
 
 async fn first_member_page(jira: &JiraClient) -> Result<Vec<String>, Error> {
     let page = jira
-        .security_level_members(|q| q)
+        .issue_security()
+        .get_security_level_members()
+        .paginate()
         .pages()
         .next()
         .await
@@ -121,7 +124,10 @@ async fn qwiet_first_page(server: &MockServer) -> Result<Vec<String>, Error> {
 
 async fn first_finding_page(qwiet: &QwietClient) -> Result<Vec<String>, Error> {
     let page = qwiet
-        .org_findings(org(), |q| q)
+        .api()
+        .list_org_findings()
+        .org_id(org())
+        .paginate()
         .pages()
         .next()
         .await
@@ -470,8 +476,11 @@ async fn list_changing(listing: Changing, concurrency: usize) -> (Vec<i64>, Opti
         .respond_with(listing)
         .mount(&server)
         .await;
-    let mut stream = jira(&server)
-        .security_level_members(|q| q)
+    let jira = jira(&server);
+    let mut stream = jira
+        .issue_security()
+        .get_security_level_members()
+        .paginate()
         .page_size(10)
         .concurrency(concurrency)
         .items();
@@ -542,10 +551,12 @@ async fn absurd_totals_end_or_fail_without_hanging() {
         let results: Vec<_> = tokio::time::timeout(
             Duration::from_secs(10),
             jira(&server)
-                .security_level_members(|q| q)
+                .issue_security()
+                .get_security_level_members()
+                .paginate()
                 .concurrency(concurrency)
                 .pages()
-                .collect::<Vec<Result<OffsetPage<_>, Error>>>(),
+                .collect::<Vec<Result<Page<_>, Error>>>(),
         )
         .await
         .expect("the listing does not hang");
@@ -585,7 +596,9 @@ async fn a_concurrent_listing_ends_at_its_first_error() {
     let results: Vec<_> = tokio::time::timeout(
         Duration::from_secs(10),
         jira(&server)
-            .security_level_members(|q| q)
+            .issue_security()
+            .get_security_level_members()
+            .paginate()
             .page_size(10)
             .concurrency(4)
             .pages()
@@ -608,8 +621,11 @@ async fn a_concurrent_listing_ends_at_its_first_error() {
         })
         .mount(&server)
         .await;
-    let mut pages = jira(&server)
-        .security_level_members(|q| q)
+    let jira = jira(&server);
+    let mut pages = jira
+        .issue_security()
+        .get_security_level_members()
+        .paginate()
         .concurrency(4)
         .pages();
     let mut results = Vec::new();
@@ -641,7 +657,12 @@ async fn a_server_that_ignores_start_at_is_a_pagination_error_not_an_endless_lis
         })),
     )
     .await;
-    let mut stream = jira(&server).security_level_members(|q| q).items();
+    let jira = jira(&server);
+    let mut stream = jira
+        .issue_security()
+        .get_security_level_members()
+        .paginate()
+        .items();
     let mut seen = 0usize;
     let outcome = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(item) = stream.next().await {
@@ -664,13 +685,14 @@ async fn a_server_that_ignores_start_at_is_a_pagination_error_not_an_endless_lis
     assert_eq!(seen, 50, "only the real items arrive");
 }
 
-/// Runs a whole listing in its own task, so that a panic inside the SDK is
-/// seen as a failed join rather than taking the test down with it.
-async fn pages_without_panic<T: Send + 'static>(
-    pages: futures::stream::BoxStream<'static, Result<T, Error>>,
+/// Runs a whole listing, catching a panic inside the SDK so that it is
+/// reported as such rather than taking the test down with it.
+async fn pages_without_panic<T>(
+    pages: futures::stream::BoxStream<'_, Result<T, Error>>,
     what: &str,
 ) -> Result<Vec<Result<T, Error>>, String> {
-    let listing = tokio::spawn(async move {
+    use futures::FutureExt;
+    let listing = std::panic::AssertUnwindSafe(async move {
         let mut pages = pages;
         let mut results = Vec::new();
         while let Some(page) = pages.next().await {
@@ -680,10 +702,11 @@ async fn pages_without_panic<T: Send + 'static>(
             }
         }
         results
-    });
+    })
+    .catch_unwind();
     match tokio::time::timeout(Duration::from_secs(10), listing).await {
         Err(_) => Err(format!("{what}: the listing hangs")),
-        Ok(Err(join)) => Err(format!("{what}: the SDK panicked: {join}")),
+        Ok(Err(_)) => Err(format!("{what}: the SDK panicked")),
         Ok(Ok(results)) => Ok(results),
     }
 }
@@ -706,8 +729,11 @@ async fn extreme_start_at_and_total_are_typed_errors_not_overflow_panics() {
                 ResponseTemplate::new(200).set_body_json(&body),
             )
             .await;
-            let pages = jira(&server)
-                .security_level_members(|q| q)
+            let jira = jira(&server);
+            let pages = jira
+                .issue_security()
+                .get_security_level_members()
+                .paginate()
                 .concurrency(concurrency)
                 .pages();
             let what = format!("{body} (concurrency {concurrency})");
@@ -742,7 +768,13 @@ async fn a_next_page_number_at_i64_max_is_a_typed_error_not_an_overflow_panic() 
         })
         .mount(&server)
         .await;
-    let pages = qwiet(&server).org_findings(org(), |q| q).pages();
+    let qwiet = qwiet(&server);
+    let pages = qwiet
+        .api()
+        .list_org_findings()
+        .org_id(org())
+        .paginate()
+        .pages();
     let results = pages_without_panic(pages, "page i64::MAX")
         .await
         .unwrap_or_else(|failure| panic!("{failure}"));
@@ -789,7 +821,11 @@ async fn a_next_page_to_another_host_is_never_requested() {
         )
         .await;
         let results: Vec<Result<_, Error>> = qwiet(&server)
-            .org_findings(org(), |q| q.per_page(2))
+            .api()
+            .list_org_findings()
+            .org_id(org())
+            .per_page(2)
+            .paginate()
             .items()
             .collect()
             .await;
@@ -828,7 +864,9 @@ async fn a_jira_next_page_to_another_host_is_ignored() {
         .mount(&server)
         .await;
     let ids: Vec<_> = jira(&server)
-        .security_level_members(|q| q)
+        .issue_security()
+        .get_security_level_members()
+        .paginate()
         .page_size(10)
         .items()
         .try_collect()
