@@ -16,8 +16,8 @@
 //! what progenitor generated, so a marked operation that lacks a parameter or
 //! field its style needs fails generation with the operation's name. Setter
 //! arguments take the parameter's generated type: strings get the number's
-//! decimal text, numbers the number itself (a value the type cannot hold is
-//! reported by the builder when the page is sent).
+//! decimal text, numbers the number converted to the parameter's type (a
+//! value the type cannot hold makes the setter return `None`).
 
 use heck::{ToSnakeCase, ToUpperCamelCase};
 use openapiv3::{OpenAPI, Operation, Parameter, ReferenceOr};
@@ -184,8 +184,8 @@ fn listing_impl(
                 quote!(Offset),
                 quote! {
                     impl<'a> #runtime::OffsetListing for #builder_name<'a> {
-                        fn at_offset(self, start_at: u64, max_results: u64) -> Self {
-                            self #start #size
+                        fn at_offset(self, start_at: u64, max_results: u64) -> Option<Self> {
+                            Some(self #start #size)
                         }
                     }
                 },
@@ -199,8 +199,8 @@ fn listing_impl(
                 quote! {
                     impl<'a> #runtime::NumberedListing for #builder_name<'a> {
                         const UNTIL_EMPTY: bool = #until_empty;
-                        fn at_page(self, page: u64) -> Self {
-                            self #page
+                        fn at_page(self, page: u64) -> Option<Self> {
+                            Some(self #page)
                         }
                     }
                 },
@@ -347,13 +347,15 @@ struct Setter {
 }
 
 impl Setter {
-    /// `.setter(n)`, converting a `u64` named `n` as the parameter's type needs.
+    /// `.setter(n)` for a `u64` named `n`, converted to the parameter's type
+    /// (inside a function returning `Option`: `None` when it does not fit).
     fn from_number(&self, n: TokenStream) -> TokenStream {
         let setter = &self.setter;
         if self.is_text {
             quote!(.#setter(#n.to_string()))
         } else {
-            quote!(.#setter(#n))
+            let ty = &self.ty;
+            quote!(.#setter(<#ty as ::std::convert::TryFrom<u64>>::try_from(#n).ok()?))
         }
     }
 }

@@ -8214,8 +8214,10 @@ pub mod builder {
         }
     }
     impl<'a> ::appsec_runtime::pages::OffsetListing for GetSecurityLevels<'a> {
-        fn at_offset(self, start_at: u64, max_results: u64) -> Self {
-            self.start_at(start_at.to_string()).max_results(max_results.to_string())
+        fn at_offset(self, start_at: u64, max_results: u64) -> Option<Self> {
+            Some(
+                self.start_at(start_at.to_string()).max_results(max_results.to_string()),
+            )
         }
     }
     impl<'a> ::appsec_runtime::pages::Listing for GetSecurityLevelMembers<'a> {
@@ -8268,8 +8270,10 @@ pub mod builder {
         }
     }
     impl<'a> ::appsec_runtime::pages::OffsetListing for GetSecurityLevelMembers<'a> {
-        fn at_offset(self, start_at: u64, max_results: u64) -> Self {
-            self.start_at(start_at.to_string()).max_results(max_results.to_string())
+        fn at_offset(self, start_at: u64, max_results: u64) -> Option<Self> {
+            Some(
+                self.start_at(start_at.to_string()).max_results(max_results.to_string()),
+            )
         }
     }
     impl<'a> ::appsec_runtime::pages::Listing
@@ -8324,8 +8328,10 @@ pub mod builder {
     }
     impl<'a> ::appsec_runtime::pages::OffsetListing
     for SearchProjectsUsingSecuritySchemes<'a> {
-        fn at_offset(self, start_at: u64, max_results: u64) -> Self {
-            self.start_at(start_at.to_string()).max_results(max_results.to_string())
+        fn at_offset(self, start_at: u64, max_results: u64) -> Option<Self> {
+            Some(
+                self.start_at(start_at.to_string()).max_results(max_results.to_string()),
+            )
         }
     }
     impl<'a> ::appsec_runtime::pages::Listing for SearchSecuritySchemes<'a> {
@@ -8378,8 +8384,10 @@ pub mod builder {
         }
     }
     impl<'a> ::appsec_runtime::pages::OffsetListing for SearchSecuritySchemes<'a> {
-        fn at_offset(self, start_at: u64, max_results: u64) -> Self {
-            self.start_at(start_at.to_string()).max_results(max_results.to_string())
+        fn at_offset(self, start_at: u64, max_results: u64) -> Option<Self> {
+            Some(
+                self.start_at(start_at.to_string()).max_results(max_results.to_string()),
+            )
         }
     }
     impl<'a> ::appsec_runtime::pages::Listing for GetIssueSecurityLevelMembers<'a> {
@@ -8433,8 +8441,17 @@ pub mod builder {
     }
     impl<'a> ::appsec_runtime::pages::OffsetListing
     for GetIssueSecurityLevelMembers<'a> {
-        fn at_offset(self, start_at: u64, max_results: u64) -> Self {
-            self.start_at(start_at).max_results(max_results)
+        fn at_offset(self, start_at: u64, max_results: u64) -> Option<Self> {
+            Some(
+                self
+                    .start_at(
+                        <i64 as ::std::convert::TryFrom<u64>>::try_from(start_at).ok()?,
+                    )
+                    .max_results(
+                        <i32 as ::std::convert::TryFrom<u64>>::try_from(max_results)
+                            .ok()?,
+                    ),
+            )
         }
     }
 }

@@ -66230,8 +66230,9 @@ pub mod builder {
         }
     }
     impl<'a> ::appsec_runtime::pages::NumberedListing for ListAppFindings<'a> {
-        fn at_page(self, page: u64) -> Self {
-            self.page(page)
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(self.page(<i64 as ::std::convert::TryFrom<u64>>::try_from(page).ok()?))
         }
     }
     impl<'a> ::appsec_runtime::pages::Listing for ReadAppScaPackages<'a> {
@@ -66284,8 +66285,9 @@ pub mod builder {
         }
     }
     impl<'a> ::appsec_runtime::pages::NumberedListing for ReadAppScaPackages<'a> {
-        fn at_page(self, page: u64) -> Self {
-            self.page(page)
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(self.page(<i64 as ::std::convert::TryFrom<u64>>::try_from(page).ok()?))
         }
     }
     impl<'a> ::appsec_runtime::pages::Listing for ListOrgCompounds<'a> {
@@ -66337,8 +66339,17 @@ pub mod builder {
         }
     }
     impl<'a> ::appsec_runtime::pages::NumberedListing for ListOrgCompounds<'a> {
-        fn at_page(self, page: u64) -> Self {
-            self.page(page)
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(
+                self
+                    .page(
+                        <::std::num::NonZeroU64 as ::std::convert::TryFrom<
+                            u64,
+                        >>::try_from(page)
+                            .ok()?,
+                    ),
+            )
         }
     }
     impl<'a> ::appsec_runtime::pages::Listing for ListCompoundFindings<'a> {
@@ -66393,8 +66404,17 @@ pub mod builder {
         }
     }
     impl<'a> ::appsec_runtime::pages::NumberedListing for ListCompoundFindings<'a> {
-        fn at_page(self, page: u64) -> Self {
-            self.page(page)
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(
+                self
+                    .page(
+                        <::std::num::NonZeroU64 as ::std::convert::TryFrom<
+                            u64,
+                        >>::try_from(page)
+                            .ok()?,
+                    ),
+            )
         }
     }
     impl<'a> ::appsec_runtime::pages::Listing for ListCompoundFindingsDeprecated<'a> {
@@ -66450,8 +66470,9 @@ pub mod builder {
     }
     impl<'a> ::appsec_runtime::pages::NumberedListing
     for ListCompoundFindingsDeprecated<'a> {
-        fn at_page(self, page: u64) -> Self {
-            self.page(page)
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(self.page(<i64 as ::std::convert::TryFrom<u64>>::try_from(page).ok()?))
         }
     }
     impl<'a> ::appsec_runtime::pages::Listing for ReadCompoundScaPackages<'a> {
@@ -66504,8 +66525,17 @@ pub mod builder {
         }
     }
     impl<'a> ::appsec_runtime::pages::NumberedListing for ReadCompoundScaPackages<'a> {
-        fn at_page(self, page: u64) -> Self {
-            self.page(page)
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(
+                self
+                    .page(
+                        <::std::num::NonZeroU64 as ::std::convert::TryFrom<
+                            u64,
+                        >>::try_from(page)
+                            .ok()?,
+                    ),
+            )
         }
     }
     impl<'a> ::appsec_runtime::pages::Listing for GetStreamlinedScans<'a> {
@@ -66605,8 +66635,17 @@ pub mod builder {
         }
     }
     impl<'a> ::appsec_runtime::pages::NumberedListing for SearchDependency<'a> {
-        fn at_page(self, page: u64) -> Self {
-            self.page(page)
+        const UNTIL_EMPTY: bool = true;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(
+                self
+                    .page(
+                        <::std::num::NonZeroU64 as ::std::convert::TryFrom<
+                            u64,
+                        >>::try_from(page)
+                            .ok()?,
+                    ),
+            )
         }
     }
     impl<'a> ::appsec_runtime::pages::Listing for ListOrgFindings<'a> {
@@ -66661,8 +66700,9 @@ pub mod builder {
         }
     }
     impl<'a> ::appsec_runtime::pages::NumberedListing for ListOrgFindings<'a> {
-        fn at_page(self, page: u64) -> Self {
-            self.page(page)
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(self.page(<i64 as ::std::convert::TryFrom<u64>>::try_from(page).ok()?))
         }
     }
     impl<'a> ::appsec_runtime::pages::Listing for ListHumanGroups<'a> {
@@ -66714,8 +66754,9 @@ pub mod builder {
         }
     }
     impl<'a> ::appsec_runtime::pages::NumberedListing for ListHumanGroups<'a> {
-        fn at_page(self, page: u64) -> Self {
-            self.page(page)
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(self.page(<i64 as ::std::convert::TryFrom<u64>>::try_from(page).ok()?))
         }
     }
     impl<'a> ::appsec_runtime::pages::Listing for ListOrgRbacInvitations<'a> {
@@ -66764,8 +66805,9 @@ pub mod builder {
         }
     }
     impl<'a> ::appsec_runtime::pages::NumberedListing for ListOrgRbacInvitations<'a> {
-        fn at_page(self, page: u64) -> Self {
-            self.page(page)
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(self.page(<i64 as ::std::convert::TryFrom<u64>>::try_from(page).ok()?))
         }
     }
     impl<'a> ::appsec_runtime::pages::Listing for ListTeams<'a> {
@@ -66817,8 +66859,9 @@ pub mod builder {
         }
     }
     impl<'a> ::appsec_runtime::pages::NumberedListing for ListTeams<'a> {
-        fn at_page(self, page: u64) -> Self {
-            self.page(page)
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(self.page(<i64 as ::std::convert::TryFrom<u64>>::try_from(page).ok()?))
         }
     }
     impl<'a> ::appsec_runtime::pages::Listing for ListOrgRbacUsers<'a> {
@@ -66867,8 +66910,9 @@ pub mod builder {
         }
     }
     impl<'a> ::appsec_runtime::pages::NumberedListing for ListOrgRbacUsers<'a> {
-        fn at_page(self, page: u64) -> Self {
-            self.page(page)
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(self.page(<i64 as ::std::convert::TryFrom<u64>>::try_from(page).ok()?))
         }
     }
 }

@@ -87,8 +87,9 @@ pub trait Listing: Clone + Send + Sync {
 
 /// A listing paged by offset.
 pub trait OffsetListing: Listing<Style = Offset> {
-    /// This request, asking for `max_results` items from `start_at`.
-    fn at_offset(self, start_at: u64, max_results: u64) -> Self;
+    /// This request, asking for `max_results` items from `start_at`; `None`
+    /// when a number does not fit the parameter's type.
+    fn at_offset(self, start_at: u64, max_results: u64) -> Option<Self>;
 }
 
 /// A listing paged by page number.
@@ -97,8 +98,9 @@ pub trait NumberedListing: Listing<Style = Numbered> {
     /// listing then ends at its first empty page.
     const UNTIL_EMPTY: bool = false;
 
-    /// This request, asking for page `page` (the first is 1).
-    fn at_page(self, page: u64) -> Self;
+    /// This request, asking for page `page` (the first is 1); `None` when
+    /// the number does not fit the parameter's type.
+    fn at_page(self, page: u64) -> Option<Self>;
 }
 
 /// A listing chained by a cursor.

@@ -111,6 +111,12 @@ impl<B: NumberedListing> Follow<B> for Numbers {
         };
         check.unseen(Position::Page(next))?;
         self.current = next;
-        Ok(Some(request.clone().at_page(next)))
+        let request = request.clone().at_page(next).ok_or_else(|| {
+            Error::Pagination(format!(
+                "page {next} is beyond what the {} parameter takes",
+                B::POSITION
+            ))
+        })?;
+        Ok(Some(request))
     }
 }

@@ -150,10 +150,17 @@ impl<'b, B: OffsetListing + 'b> Run<'b, B> {
                     _ => break,
                 },
             };
-            let request = self.request.clone().at_offset(at, self.page_size);
-            self.in_flight.push_back(Box::pin(async move {
-                Ok(B::read_page(request.send_page().value().await?))
-            }));
+            let fetch: Fetch<'b, B::Item> = match self.request.clone().at_offset(at, self.page_size)
+            {
+                Some(request) => {
+                    Box::pin(async move { Ok(B::read_page(request.send_page().value().await?)) })
+                }
+                None => Box::pin(std::future::ready(Err(Error::Pagination(format!(
+                    "startAt={at} is beyond what the {} parameter takes",
+                    B::POSITION
+                ))))),
+            };
+            self.in_flight.push_back(fetch);
             self.queued.push_back(at);
         }
     }
