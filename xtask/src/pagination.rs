@@ -178,8 +178,8 @@ fn listing_impl(
     let (marker, style_impl) = match style {
         Style::Offset => {
             let size_setter = query_setter(spec, op, &builder, key("size").unwrap_or_default())?;
-            let start = position_setter.from_number(quote!(start_at));
-            let size = size_setter.from_number(quote!(max_results));
+            let start = position_setter.set_number(quote!(start_at));
+            let size = size_setter.set_number(quote!(max_results));
             (
                 quote!(Offset),
                 quote! {
@@ -192,7 +192,7 @@ fn listing_impl(
             )
         }
         Style::Page => {
-            let page = position_setter.from_number(quote!(page));
+            let page = position_setter.set_number(quote!(page));
             let until_empty = key("next_page").is_none() && key("has_more").is_none();
             (
                 quote!(Numbered),
@@ -349,7 +349,7 @@ struct Setter {
 impl Setter {
     /// `.setter(n)` for a `u64` named `n`, converted to the parameter's type
     /// (inside a function returning `Option`: `None` when it does not fit).
-    fn from_number(&self, n: TokenStream) -> TokenStream {
+    fn set_number(&self, n: TokenStream) -> TokenStream {
         let setter = &self.setter;
         if self.is_text {
             quote!(.#setter(#n.to_string()))

@@ -57,18 +57,20 @@ fn a_marking_that_does_not_fit_the_operation_names_it() {
             MARKING.replace("total: total", "total: isLast"),
             "not an integer",
         ),
+        (MARKING.replace(", is_last: isLast", ""), "needs `is_last`"),
         (
-            MARKING.replace(", is_last: isLast", ""),
-            "needs `is_last`",
+            MARKING.replace("style: offset", "style: pages"),
+            "unknown style",
         ),
-        (MARKING.replace("style: offset", "style: pages"), "unknown style"),
         (
             MARKING.replace("total: total", "total: total, next_page: nextPage"),
             "`next_page` does not apply",
         ),
     ];
     for (marking, expected) in cases {
-        let err = render_spec(SPEC, &marked(&marking)).unwrap_err().to_string();
+        let err = render_spec(SPEC, &marked(&marking))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("operation getSecurityLevels") && err.contains(expected),
             "{marking}: {err}"

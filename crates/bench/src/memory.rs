@@ -9,9 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use appsec_sandbox::{DEMO_QWIET_TOKEN, SANDBOX_ORG_ID, Sandbox, SandboxConfig};
-use appsec_sdk::Paginate;
-use appsec_sdk::QwietClient;
 use appsec_sdk::qwiet::api::types::Status;
+use appsec_sdk::{Paginate, QwietClient};
 use futures::TryStreamExt;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

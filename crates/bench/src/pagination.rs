@@ -7,8 +7,7 @@ use std::time::Instant;
 use appsec_sandbox::{
     DEMO_JIRA_API_TOKEN, DEMO_JIRA_EMAIL, Faults, JIRA_MAX_RESULTS, Sandbox, SandboxConfig,
 };
-use appsec_sdk::JiraClient;
-use appsec_sdk::Paginate;
+use appsec_sdk::{JiraClient, Paginate};
 use futures::TryStreamExt;
 
 use crate::stats::Summary;

@@ -158,7 +158,10 @@ async fn list(listing: Listing, page_size: u32, concurrency: usize) -> (Vec<i64>
 async fn both_modes(listing: Listing, page_size: u32) -> (Vec<i64>, Option<Error>) {
     let sequential = list(listing.clone(), page_size, 1).await;
     let concurrent = list(listing, page_size, 4).await;
-    assert_eq!(sequential.0, concurrent.0, "both modes yield the same items");
+    assert_eq!(
+        sequential.0, concurrent.0,
+        "both modes yield the same items"
+    );
     assert_eq!(
         sequential.1.as_ref().map(ToString::to_string),
         concurrent.1.as_ref().map(ToString::to_string),
@@ -273,7 +276,11 @@ async fn max_items_stops_asking_in_both_modes() {
         assert_eq!(items.len(), 25);
         assert!(items.iter().all(Result::is_ok));
         // Pages 0, 10 and 20 hold the 25; none beyond is asked for.
-        assert_eq!(arrivals.lock().unwrap().len(), 3, "concurrency {concurrency}");
+        assert_eq!(
+            arrivals.lock().unwrap().len(),
+            3,
+            "concurrency {concurrency}"
+        );
     }
 }
 
@@ -297,14 +304,16 @@ fn listings() -> impl Strategy<Value = (Listing, u32)> {
         any::<bool>(),
         proptest::option::weighted(0.3, 0i64..60),
     )
-        .prop_map(|(n, cap, page_size, total, is_last, report_start, fault_at)| {
-            let mut listing = Listing::new(n, cap);
-            listing.total = total;
-            listing.is_last = is_last;
-            listing.report_start = report_start;
-            listing.fault_at = fault_at;
-            (listing, page_size)
-        })
+        .prop_map(
+            |(n, cap, page_size, total, is_last, report_start, fault_at)| {
+                let mut listing = Listing::new(n, cap);
+                listing.total = total;
+                listing.is_last = is_last;
+                listing.report_start = report_start;
+                listing.fault_at = fault_at;
+                (listing, page_size)
+            },
+        )
 }
 
 proptest! {

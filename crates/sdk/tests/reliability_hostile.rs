@@ -497,10 +497,6 @@ async fn list_changing(listing: Changing, concurrency: usize) -> (Vec<i64>, Opti
     (ids, None)
 }
 
-fn assert_in_order_once(ids: &[i64]) {
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
-}
-
 #[tokio::test]
 async fn a_listing_that_grows_mid_read() {
     // Paging follows isLast, not the first page's total: the items appended
