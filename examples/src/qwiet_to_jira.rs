@@ -106,7 +106,7 @@ pub async fn run(
             .api()
             .list_app_findings()
             .org_id(options.org_id)
-            .app_id(app.clone())
+            .app_id(app.as_str())
             .per_page(250)
             .paginate()
             .items(),

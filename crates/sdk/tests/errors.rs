@@ -3,10 +3,9 @@
 
 use std::time::Duration;
 
-use appsec_sdk::Paginate;
 use appsec_sdk::{
-    ApiErrorBody, Error, ErrorMessage, JiraClient, QwietClient, RetryPolicy, SendExt, TokenFuture,
-    TokenProvider,
+    ApiErrorBody, Error, ErrorMessage, JiraClient, Paginate, QwietClient, RetryPolicy, SendExt,
+    TokenFuture, TokenProvider,
 };
 use futures::TryStreamExt;
 use serde_json::json;

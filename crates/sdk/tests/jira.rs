@@ -5,10 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use appsec_sdk::Paginate;
 use appsec_sdk::jira::Vulnerabilities;
 use appsec_sdk::jira::security_info::types::VulnerabilityDetails;
-use appsec_sdk::{Error, JiraClient, RetryPolicy};
+use appsec_sdk::{Error, JiraClient, Paginate, RetryPolicy};
 use futures::TryStreamExt;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};

@@ -1,7 +1,6 @@
 //! Streamlined scans chain pages by an `upto` cursor rather than a page number.
 
-use appsec_sdk::Paginate;
-use appsec_sdk::{Error, QwietClient, RetryPolicy};
+use appsec_sdk::{Error, Paginate, QwietClient, RetryPolicy};
 use futures::TryStreamExt;
 use serde_json::{Value, json};
 use wiremock::matchers::path;

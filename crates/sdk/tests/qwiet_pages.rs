@@ -3,9 +3,8 @@
 //! and no request (nor credential) ever sent where a response's `next_page`
 //! points outside the configured base URL.
 
-use appsec_sdk::Paginate;
 use appsec_sdk::paginate::Page;
-use appsec_sdk::{Error, QwietClient, RetryPolicy};
+use appsec_sdk::{Error, Paginate, QwietClient, RetryPolicy};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 use uuid::Uuid;

@@ -16,11 +16,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use appsec_sandbox::{Credentials, Faults, SANDBOX_ORG_ID, Sandbox, SandboxConfig};
-use appsec_sdk::Paginate;
 use appsec_sdk::jira::Vulnerabilities;
 use appsec_sdk::jira::security_info::types::VulnerabilityDetails;
 use appsec_sdk::qwiet::api::types::{CreateTeamRequest, Status};
-use appsec_sdk::{ApiErrorBody, Error, JiraClient, QwietClient, RetryPolicy, SendExt};
+use appsec_sdk::{ApiErrorBody, Error, JiraClient, Paginate, QwietClient, RetryPolicy, SendExt};
 use futures::TryStreamExt;
 use serde_json::json;
 use uuid::Uuid;

@@ -9,11 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use appsec_sdk::Paginate;
 use appsec_sdk::jira::issue_security::types::PageBeanSecurityLevelMember;
 use appsec_sdk::paginate::Page;
 use appsec_sdk::qwiet::api::types::ListOrgFindingsResponse;
-use appsec_sdk::{ApiErrorBody, Error, JiraClient, QwietClient, RetryPolicy};
+use appsec_sdk::{ApiErrorBody, Error, JiraClient, Paginate, QwietClient, RetryPolicy};
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 use proptest::prelude::*;

@@ -3,10 +3,9 @@
 //! anything and asserts it received zero requests.
 
 use appsec_runtime::{ConfigError, Secret, StaticToken, TokenFuture, TokenProvider};
-use appsec_sdk::Paginate;
 use appsec_sdk::jira::Vulnerabilities;
 use appsec_sdk::jira::security_info::types::VulnerabilityDetails;
-use appsec_sdk::{Error, JiraClient, QwietClient, RetryPolicy, SendExt};
+use appsec_sdk::{Error, JiraClient, Paginate, QwietClient, RetryPolicy, SendExt};
 use futures::TryStreamExt;
 use serde_json::{Value, json};
 use wiremock::matchers::any;

@@ -13,9 +13,8 @@ use std::collections::BTreeMap;
 
 use appsec_examples::qwiet_to_jira::to_vulnerability;
 use appsec_examples::setup::Setup;
-use appsec_sdk::Paginate;
-use appsec_sdk::SendExt;
 use appsec_sdk::jira::Vulnerabilities;
+use appsec_sdk::{Paginate, SendExt};
 use futures::TryStreamExt;
 
 #[tokio::main]
@@ -34,12 +33,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for scheme in &schemes.issue_security_schemes {
         let id = scheme.id.map(|id| id.to_string()).unwrap_or_default();
         println!("  {id:<8} {}", scheme.name.as_deref().unwrap_or(""));
-        let filter = id.clone();
         let mut levels = setup
             .jira
             .issue_security()
             .get_security_levels()
-            .scheme_id(vec![filter.clone()])
+            .scheme_id(vec![id.clone()])
             .paginate()
             .items();
         while let Some(level) = levels.try_next().await? {
