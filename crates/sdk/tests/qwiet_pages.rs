@@ -941,3 +941,45 @@ async fn an_error_page_ends_the_stream_after_the_items_before_it() {
     }
     assert_eq!(requests(&server).await.len(), 2);
 }
+
+/// Dependency search answers with neither `next_page` nor `has_more`: the
+/// listing goes on page by page until a page comes back empty.
+#[tokio::test]
+async fn dependency_search_pages_until_an_empty_page() {
+    let server = MockServer::start().await;
+    let at = format!("/api/v4/orgs/{ORG}/dependencies");
+    Mock::given(method("GET"))
+        .and(path(at.clone()))
+        .respond_with(|request: &Request| {
+            let page = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "page")
+                .map_or(1, |(_, v)| v.parse::<i64>().unwrap());
+            let found: Vec<Value> = match page {
+                1 | 2 => (0..2)
+                    .map(|i| {
+                        let id = format!("d{}", (page - 1) * 2 + i);
+                        json!({"id": id, "app": APP, "title": "log4j-core", "type": "oss_vuln"})
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            ResponseTemplate::new(200).set_body_json(json!({"ok": true, "response": found}))
+        })
+        .mount(&server)
+        .await;
+    let qwiet = qwiet(&server);
+    let found: Vec<_> = qwiet
+        .api()
+        .search_dependency()
+        .org_id(org())
+        .paginate()
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = found.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["d0", "d1", "d2", "d3"]);
+    assert_requests(&server, &at, &[&[], &[("page", "2")], &[("page", "3")]]).await;
+}
