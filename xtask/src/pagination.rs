@@ -515,16 +515,26 @@ impl<'f> Types<'f> {
                 ));
             }
         };
-        // `Option<&Leaf>` by reference through the path.
-        let mut expr = quote!(Some(&response));
+        // A plain field path until the first `Option`, then `Option<&_>`.
+        let mut place = quote!(response);
+        let mut chain: Option<TokenStream> = None;
         for (field, _, optional) in &steps {
-            expr = if *optional {
-                quote!(#expr.and_then(|v| v.#field.as_ref()))
-            } else {
-                quote!(#expr.map(|v| &v.#field))
+            chain = match chain {
+                None => {
+                    place = quote!(#place.#field);
+                    optional.then(|| quote!(#place.as_ref()))
+                }
+                Some(e) if *optional => Some(quote!(#e.and_then(|v| v.#field.as_ref()))),
+                Some(e) => Some(quote!(#e.map(|v| &v.#field))),
             };
         }
-        Ok(quote!(#expr.map(|v| #convert)))
+        Ok(match chain {
+            Some(e) => quote!(#e.map(|v| #convert)),
+            None => quote!({
+                let v = &#place;
+                Some(#convert)
+            }),
+        })
     }
 
     /// An expression moving the items at `path` out of `response`, and the
@@ -543,15 +553,24 @@ impl<'f> Types<'f> {
         let item = generic_args(&list, "Vec")
             .and_then(|args| args.into_iter().next())
             .ok_or_else(|| format!("is typed {}, not a list", quote!(#list)))?;
-        let mut expr = quote!(Some(response));
+        let mut place = quote!(response);
+        let mut chain: Option<TokenStream> = None;
         for (field, _, optional) in &steps {
-            expr = if *optional {
-                quote!(#expr.and_then(|v| v.#field))
-            } else {
-                quote!(#expr.map(|v| v.#field))
+            chain = match chain {
+                None => {
+                    place = quote!(#place.#field);
+                    optional.then(|| place.clone())
+                }
+                Some(e) if *optional => Some(quote!(#e.and_then(|v| v.#field))),
+                Some(e) => Some(quote!(#e.map(|v| v.#field))),
             };
         }
-        Ok((quote!(#expr #unwrap .unwrap_or_default()), in_types(&item)))
+        let items = match chain {
+            Some(e) => quote!(#e #unwrap .unwrap_or_default()),
+            None if unwrap.is_empty() => place,
+            None => quote!(#place.0),
+        };
+        Ok((items, in_types(&item)))
     }
 
     /// `T` when `ty` names a generated `struct X(pub T)`.

@@ -8190,20 +8190,23 @@ pub mod builder {
         fn read_page(
             response: types::PageBeanSecurityLevel,
         ) -> ::appsec_runtime::pages::Page<types::SecurityLevel> {
-            let start_at = Some(&response)
-                .and_then(|v| v.start_at.as_ref())
+            let start_at = response
+                .start_at
+                .as_ref()
                 .map(|v| ::appsec_runtime::pages::reported(*v));
-            let max_results = Some(&response)
-                .and_then(|v| v.max_results.as_ref())
+            let max_results = response
+                .max_results
+                .as_ref()
                 .map(|v| ::appsec_runtime::pages::reported(*v));
-            let total = Some(&response)
-                .and_then(|v| v.total.as_ref())
+            let total = response
+                .total
+                .as_ref()
                 .map(|v| ::appsec_runtime::pages::reported(*v));
-            let is_last = Some(&response).and_then(|v| v.is_last.as_ref()).map(|v| *v);
+            let is_last = response.is_last.as_ref().map(|v| *v);
             let next_page = None;
             let has_more = None;
             ::appsec_runtime::pages::Page {
-                items: Some(response).map(|v| v.values).unwrap_or_default(),
+                items: response.values,
                 start_at,
                 max_results,
                 total,
@@ -8246,20 +8249,23 @@ pub mod builder {
         fn read_page(
             response: types::PageBeanSecurityLevelMember,
         ) -> ::appsec_runtime::pages::Page<types::SecurityLevelMember> {
-            let start_at = Some(&response)
-                .and_then(|v| v.start_at.as_ref())
+            let start_at = response
+                .start_at
+                .as_ref()
                 .map(|v| ::appsec_runtime::pages::reported(*v));
-            let max_results = Some(&response)
-                .and_then(|v| v.max_results.as_ref())
+            let max_results = response
+                .max_results
+                .as_ref()
                 .map(|v| ::appsec_runtime::pages::reported(*v));
-            let total = Some(&response)
-                .and_then(|v| v.total.as_ref())
+            let total = response
+                .total
+                .as_ref()
                 .map(|v| ::appsec_runtime::pages::reported(*v));
-            let is_last = Some(&response).and_then(|v| v.is_last.as_ref()).map(|v| *v);
+            let is_last = response.is_last.as_ref().map(|v| *v);
             let next_page = None;
             let has_more = None;
             ::appsec_runtime::pages::Page {
-                items: Some(response).map(|v| v.values).unwrap_or_default(),
+                items: response.values,
                 start_at,
                 max_results,
                 total,
@@ -8303,20 +8309,23 @@ pub mod builder {
         fn read_page(
             response: types::PageBeanIssueSecuritySchemeToProjectMapping,
         ) -> ::appsec_runtime::pages::Page<types::IssueSecuritySchemeToProjectMapping> {
-            let start_at = Some(&response)
-                .and_then(|v| v.start_at.as_ref())
+            let start_at = response
+                .start_at
+                .as_ref()
                 .map(|v| ::appsec_runtime::pages::reported(*v));
-            let max_results = Some(&response)
-                .and_then(|v| v.max_results.as_ref())
+            let max_results = response
+                .max_results
+                .as_ref()
                 .map(|v| ::appsec_runtime::pages::reported(*v));
-            let total = Some(&response)
-                .and_then(|v| v.total.as_ref())
+            let total = response
+                .total
+                .as_ref()
                 .map(|v| ::appsec_runtime::pages::reported(*v));
-            let is_last = Some(&response).and_then(|v| v.is_last.as_ref()).map(|v| *v);
+            let is_last = response.is_last.as_ref().map(|v| *v);
             let next_page = None;
             let has_more = None;
             ::appsec_runtime::pages::Page {
-                items: Some(response).map(|v| v.values).unwrap_or_default(),
+                items: response.values,
                 start_at,
                 max_results,
                 total,
@@ -8360,20 +8369,23 @@ pub mod builder {
         fn read_page(
             response: types::PageBeanSecuritySchemeWithProjects,
         ) -> ::appsec_runtime::pages::Page<types::SecuritySchemeWithProjects> {
-            let start_at = Some(&response)
-                .and_then(|v| v.start_at.as_ref())
+            let start_at = response
+                .start_at
+                .as_ref()
                 .map(|v| ::appsec_runtime::pages::reported(*v));
-            let max_results = Some(&response)
-                .and_then(|v| v.max_results.as_ref())
+            let max_results = response
+                .max_results
+                .as_ref()
                 .map(|v| ::appsec_runtime::pages::reported(*v));
-            let total = Some(&response)
-                .and_then(|v| v.total.as_ref())
+            let total = response
+                .total
+                .as_ref()
                 .map(|v| ::appsec_runtime::pages::reported(*v));
-            let is_last = Some(&response).and_then(|v| v.is_last.as_ref()).map(|v| *v);
+            let is_last = response.is_last.as_ref().map(|v| *v);
             let next_page = None;
             let has_more = None;
             ::appsec_runtime::pages::Page {
-                items: Some(response).map(|v| v.values).unwrap_or_default(),
+                items: response.values,
                 start_at,
                 max_results,
                 total,
@@ -8416,20 +8428,23 @@ pub mod builder {
         fn read_page(
             response: types::PageBeanIssueSecurityLevelMember,
         ) -> ::appsec_runtime::pages::Page<types::IssueSecurityLevelMember> {
-            let start_at = Some(&response)
-                .and_then(|v| v.start_at.as_ref())
+            let start_at = response
+                .start_at
+                .as_ref()
                 .map(|v| ::appsec_runtime::pages::reported(*v));
-            let max_results = Some(&response)
-                .and_then(|v| v.max_results.as_ref())
+            let max_results = response
+                .max_results
+                .as_ref()
                 .map(|v| ::appsec_runtime::pages::reported(*v));
-            let total = Some(&response)
-                .and_then(|v| v.total.as_ref())
+            let total = response
+                .total
+                .as_ref()
                 .map(|v| ::appsec_runtime::pages::reported(*v));
-            let is_last = Some(&response).and_then(|v| v.is_last.as_ref()).map(|v| *v);
+            let is_last = response.is_last.as_ref().map(|v| *v);
             let next_page = None;
             let has_more = None;
             ::appsec_runtime::pages::Page {
-                items: Some(response).map(|v| v.values).unwrap_or_default(),
+                items: response.values,
                 start_at,
                 max_results,
                 total,

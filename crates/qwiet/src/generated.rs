@@ -66208,18 +66208,10 @@ pub mod builder {
             let max_results = None;
             let total = None;
             let is_last = None;
-            let next_page = Some(&response)
-                .and_then(|v| v.next_page.as_ref())
-                .map(|v| v.0.clone());
-            let has_more = Some(&response)
-                .map(|v| &v.response)
-                .and_then(|v| v.has_more.as_ref())
-                .map(|v| *v);
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
+            let has_more = response.response.has_more.as_ref().map(|v| *v);
             ::appsec_runtime::pages::Page {
-                items: Some(response)
-                    .map(|v| v.response)
-                    .map(|v| v.findings)
-                    .unwrap_or_default(),
+                items: response.response.findings,
                 start_at,
                 max_results,
                 total,
@@ -66266,15 +66258,12 @@ pub mod builder {
             let total = None;
             let is_last = None;
             let next_page = None;
-            let has_more = Some(&response)
-                .map(|v| &v.response)
-                .map(|v| &v.has_more)
-                .map(|v| *v);
+            let has_more = {
+                let v = &response.response.has_more;
+                Some(*v)
+            };
             ::appsec_runtime::pages::Page {
-                items: Some(response)
-                    .map(|v| v.response)
-                    .map(|v| v.packages)
-                    .unwrap_or_default(),
+                items: response.response.packages,
                 start_at,
                 max_results,
                 total,
@@ -66320,15 +66309,10 @@ pub mod builder {
             let max_results = None;
             let total = None;
             let is_last = None;
-            let next_page = Some(&response)
-                .and_then(|v| v.next_page.as_ref())
-                .map(|v| v.0.clone());
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
             let has_more = None;
             ::appsec_runtime::pages::Page {
-                items: Some(response)
-                    .map(|v| v.response)
-                    .map(|v| v.compounds)
-                    .unwrap_or_default(),
+                items: response.response.compounds,
                 start_at,
                 max_results,
                 total,
@@ -66382,18 +66366,10 @@ pub mod builder {
             let max_results = None;
             let total = None;
             let is_last = None;
-            let next_page = Some(&response)
-                .and_then(|v| v.next_page.as_ref())
-                .map(|v| v.0.clone());
-            let has_more = Some(&response)
-                .map(|v| &v.response)
-                .and_then(|v| v.has_more.as_ref())
-                .map(|v| *v);
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
+            let has_more = response.response.has_more.as_ref().map(|v| *v);
             ::appsec_runtime::pages::Page {
-                items: Some(response)
-                    .map(|v| v.response)
-                    .map(|v| v.findings)
-                    .unwrap_or_default(),
+                items: response.response.findings,
                 start_at,
                 max_results,
                 total,
@@ -66447,18 +66423,10 @@ pub mod builder {
             let max_results = None;
             let total = None;
             let is_last = None;
-            let next_page = Some(&response)
-                .and_then(|v| v.next_page.as_ref())
-                .map(|v| v.0.clone());
-            let has_more = Some(&response)
-                .map(|v| &v.response)
-                .and_then(|v| v.has_more.as_ref())
-                .map(|v| *v);
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
+            let has_more = response.response.has_more.as_ref().map(|v| *v);
             ::appsec_runtime::pages::Page {
-                items: Some(response)
-                    .map(|v| v.response)
-                    .map(|v| v.findings)
-                    .unwrap_or_default(),
+                items: response.response.findings,
                 start_at,
                 max_results,
                 total,
@@ -66506,15 +66474,12 @@ pub mod builder {
             let total = None;
             let is_last = None;
             let next_page = None;
-            let has_more = Some(&response)
-                .map(|v| &v.response)
-                .map(|v| &v.has_more)
-                .map(|v| *v);
+            let has_more = {
+                let v = &response.response.has_more;
+                Some(*v)
+            };
             ::appsec_runtime::pages::Page {
-                items: Some(response)
-                    .map(|v| v.response)
-                    .map(|v| v.packages)
-                    .unwrap_or_default(),
+                items: response.response.packages,
                 start_at,
                 max_results,
                 total,
@@ -66568,15 +66533,10 @@ pub mod builder {
             let max_results = None;
             let total = None;
             let is_last = None;
-            let next_page = Some(&response)
-                .and_then(|v| v.next_page.as_ref())
-                .map(|v| v.0.clone());
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
             let has_more = None;
             ::appsec_runtime::pages::Page {
-                items: Some(response)
-                    .map(|v| v.response)
-                    .map(|v| v.scans)
-                    .unwrap_or_default(),
+                items: response.response.scans,
                 start_at,
                 max_results,
                 total,
@@ -66624,7 +66584,7 @@ pub mod builder {
             let next_page = None;
             let has_more = None;
             ::appsec_runtime::pages::Page {
-                items: Some(response).map(|v| v.response).unwrap_or_default(),
+                items: response.response,
                 start_at,
                 max_results,
                 total,
@@ -66678,18 +66638,10 @@ pub mod builder {
             let max_results = None;
             let total = None;
             let is_last = None;
-            let next_page = Some(&response)
-                .and_then(|v| v.next_page.as_ref())
-                .map(|v| v.0.clone());
-            let has_more = Some(&response)
-                .map(|v| &v.response)
-                .and_then(|v| v.has_more.as_ref())
-                .map(|v| *v);
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
+            let has_more = response.response.has_more.as_ref().map(|v| *v);
             ::appsec_runtime::pages::Page {
-                items: Some(response)
-                    .map(|v| v.response)
-                    .map(|v| v.findings)
-                    .unwrap_or_default(),
+                items: response.response.findings,
                 start_at,
                 max_results,
                 total,
@@ -66735,15 +66687,10 @@ pub mod builder {
             let max_results = None;
             let total = None;
             let is_last = None;
-            let next_page = Some(&response)
-                .and_then(|v| v.next_page.as_ref())
-                .map(|v| v.0.clone());
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
             let has_more = None;
             ::appsec_runtime::pages::Page {
-                items: Some(response)
-                    .map(|v| v.response)
-                    .map(|v| v.groups)
-                    .unwrap_or_default(),
+                items: response.response.groups,
                 start_at,
                 max_results,
                 total,
@@ -66789,12 +66736,10 @@ pub mod builder {
             let max_results = None;
             let total = None;
             let is_last = None;
-            let next_page = Some(&response)
-                .and_then(|v| v.next_page.as_ref())
-                .map(|v| v.0.clone());
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
             let has_more = None;
             ::appsec_runtime::pages::Page {
-                items: Some(response).map(|v| v.response).unwrap_or_default(),
+                items: response.response,
                 start_at,
                 max_results,
                 total,
@@ -66840,15 +66785,10 @@ pub mod builder {
             let max_results = None;
             let total = None;
             let is_last = None;
-            let next_page = Some(&response)
-                .and_then(|v| v.next_page.as_ref())
-                .map(|v| v.0.clone());
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
             let has_more = None;
             ::appsec_runtime::pages::Page {
-                items: Some(response)
-                    .map(|v| v.response)
-                    .map(|v| v.0)
-                    .unwrap_or_default(),
+                items: response.response.0,
                 start_at,
                 max_results,
                 total,
@@ -66894,12 +66834,10 @@ pub mod builder {
             let max_results = None;
             let total = None;
             let is_last = None;
-            let next_page = Some(&response)
-                .and_then(|v| v.next_page.as_ref())
-                .map(|v| v.0.clone());
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
             let has_more = None;
             ::appsec_runtime::pages::Page {
-                items: Some(response).map(|v| v.response).unwrap_or_default(),
+                items: response.response,
                 start_at,
                 max_results,
                 total,
