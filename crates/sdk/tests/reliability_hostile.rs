@@ -808,6 +808,8 @@ async fn a_next_page_to_another_host_is_never_requested() {
         ),
         format!("{base}/api/v4/../../internal/orgs/{ORG}/findings{query}"),
         format!("/internal/orgs/{ORG}/findings{query}"),
+        // Same origin, a path that only starts with the base path's text.
+        format!("{base}/api/v4x/orgs/{ORG}/findings{query}"),
         format!("javascript:alert(1)//{query}"),
         "http://[::1".to_string(),
     ];

@@ -74,7 +74,7 @@ impl<B: OffsetListing> OffsetPaginator<B> {
         B: 'b,
     {
         let state = OffsetState {
-            next: Some(0),
+            next: (self.max_items != Some(0)).then_some(0),
             step: self.page_size,
             total: None,
             check: Check::new(self.max_items),
