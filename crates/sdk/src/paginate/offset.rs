@@ -6,7 +6,8 @@
 //! before it asks for them. A response is used only if it answers the offset
 //! the loop actually wants next; otherwise the predictions are dropped and
 //! sent again from there. So the two modes yield the same items and end the
-//! same way for every server behaviour.
+//! same way for any server whose answer depends only on the request, however
+//! its fields lie.
 
 use std::collections::VecDeque;
 use std::fmt;
