@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use appsec_sdk::Paginate;
 use appsec_sdk::jira::Vulnerabilities;
 use appsec_sdk::jira::security_info::types::VulnerabilityDetails;
 use appsec_sdk::qwiet::api::types::{Finding, Severity, Status, Tag};
@@ -102,10 +103,19 @@ pub async fn run(
 
     let mut findings = match &options.app {
         Some(app) => qwiet
-            .app_findings(options.org_id, app.clone(), |q| q.per_page(250))
+            .api()
+            .list_app_findings()
+            .org_id(options.org_id)
+            .app_id(app.as_str())
+            .per_page(250)
+            .paginate()
             .items(),
         None => qwiet
-            .org_findings(options.org_id, |q| q.per_page(250))
+            .api()
+            .list_org_findings()
+            .org_id(options.org_id)
+            .per_page(250)
+            .paginate()
             .items(),
     };
     let mut summary = Summary::default();

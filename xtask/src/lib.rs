@@ -9,6 +9,7 @@
 //! prettyplease.
 
 pub mod normalize;
+pub mod pagination;
 pub mod render;
 pub mod rewrite;
 pub mod spec;

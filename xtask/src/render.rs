@@ -71,8 +71,9 @@ pub fn render_spec(spec_name: &str, yaml: &str) -> Result<String, Error> {
     let table = operation_table(&by_id, &error_format);
     let envelopes = envelope_impls(&parsed);
     let hooks = rewrite::hooks_impl();
+    let tokens = crate::pagination::attach(spec_name, &spec, &parsed)?;
     let file = quote! {
-        #parsed
+        #tokens
         #hooks
         #table
         #envelopes

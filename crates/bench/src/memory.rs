@@ -9,8 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use appsec_sandbox::{DEMO_QWIET_TOKEN, SANDBOX_ORG_ID, Sandbox, SandboxConfig};
-use appsec_sdk::QwietClient;
 use appsec_sdk::qwiet::api::types::Status;
+use appsec_sdk::{Paginate, QwietClient};
 use futures::TryStreamExt;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -165,7 +165,12 @@ pub async fn run(items: usize, checkpoints: &[usize]) -> Result<MemoryResult, Bo
     let before = Rss::of_self();
     let start = Instant::now();
     let mut stream = qwiet
-        .org_findings(org, |q| q.per_page(PER_PAGE).status(Status::Any))
+        .api()
+        .list_org_findings()
+        .org_id(org)
+        .per_page(PER_PAGE)
+        .status(Status::Any)
+        .paginate()
         .items();
     let mut seen = 0usize;
     let mut id_bytes = 0usize;

@@ -11,7 +11,7 @@ use std::time::Instant;
 use appsec_sandbox::{
     DEMO_JIRA_API_TOKEN, DEMO_JIRA_EMAIL, Faults, JIRA_MAX_RESULTS, Sandbox, SandboxConfig,
 };
-use appsec_sdk::JiraClient;
+use appsec_sdk::{JiraClient, Paginate};
 use futures::TryStreamExt;
 
 use crate::stats::Summary;
@@ -128,7 +128,10 @@ pub async fn run(sizes: Sizes) -> Result<PagingResult, BoxError> {
             let before = sandbox.stats().requests;
             let start = Instant::now();
             let members: Vec<_> = jira
-                .security_level_members(|q| q.level_id(vec![BIG_LEVEL.to_string()]))
+                .issue_security()
+                .get_security_level_members()
+                .level_id(vec![BIG_LEVEL.to_string()])
+                .paginate()
                 .concurrency(MODES[index])
                 .items()
                 .try_collect()

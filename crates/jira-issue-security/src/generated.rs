@@ -7877,6 +7877,307 @@ pub mod builder {
             }
         }
     }
+    impl<'a> ::appsec_runtime::pages::Listing for GetSecurityLevels<'a> {
+        type Style = ::appsec_runtime::pages::Offset;
+        type Response = types::PageBeanSecurityLevel;
+        type ErrorBody = ();
+        type Item = types::SecurityLevel;
+        const POSITION: &'static str = "startAt";
+        fn base_url(&self) -> &str {
+            <super::Client as ::progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::progenitor_client::ResponseValue<types::PageBeanSecurityLevel>,
+                ::progenitor_client::Error<()>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::PageBeanSecurityLevel,
+        ) -> ::appsec_runtime::pages::Page<types::SecurityLevel> {
+            let start_at = response
+                .start_at
+                .as_ref()
+                .map(|v| ::appsec_runtime::pages::reported(*v));
+            let max_results = response
+                .max_results
+                .as_ref()
+                .map(|v| ::appsec_runtime::pages::reported(*v));
+            let total = response
+                .total
+                .as_ref()
+                .map(|v| ::appsec_runtime::pages::reported(*v));
+            let is_last = response.is_last.as_ref().map(|v| *v);
+            let next_page = None;
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: response.values,
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::OffsetListing for GetSecurityLevels<'a> {
+        fn at_offset(self, start_at: u64, max_results: u64) -> Option<Self> {
+            Some(
+                self.start_at(start_at.to_string()).max_results(max_results.to_string()),
+            )
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for GetSecurityLevelMembers<'a> {
+        type Style = ::appsec_runtime::pages::Offset;
+        type Response = types::PageBeanSecurityLevelMember;
+        type ErrorBody = ();
+        type Item = types::SecurityLevelMember;
+        const POSITION: &'static str = "startAt";
+        fn base_url(&self) -> &str {
+            <super::Client as ::progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::progenitor_client::ResponseValue<types::PageBeanSecurityLevelMember>,
+                ::progenitor_client::Error<()>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::PageBeanSecurityLevelMember,
+        ) -> ::appsec_runtime::pages::Page<types::SecurityLevelMember> {
+            let start_at = response
+                .start_at
+                .as_ref()
+                .map(|v| ::appsec_runtime::pages::reported(*v));
+            let max_results = response
+                .max_results
+                .as_ref()
+                .map(|v| ::appsec_runtime::pages::reported(*v));
+            let total = response
+                .total
+                .as_ref()
+                .map(|v| ::appsec_runtime::pages::reported(*v));
+            let is_last = response.is_last.as_ref().map(|v| *v);
+            let next_page = None;
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: response.values,
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::OffsetListing for GetSecurityLevelMembers<'a> {
+        fn at_offset(self, start_at: u64, max_results: u64) -> Option<Self> {
+            Some(
+                self.start_at(start_at.to_string()).max_results(max_results.to_string()),
+            )
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing
+    for SearchProjectsUsingSecuritySchemes<'a> {
+        type Style = ::appsec_runtime::pages::Offset;
+        type Response = types::PageBeanIssueSecuritySchemeToProjectMapping;
+        type ErrorBody = ();
+        type Item = types::IssueSecuritySchemeToProjectMapping;
+        const POSITION: &'static str = "startAt";
+        fn base_url(&self) -> &str {
+            <super::Client as ::progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::progenitor_client::ResponseValue<
+                    types::PageBeanIssueSecuritySchemeToProjectMapping,
+                >,
+                ::progenitor_client::Error<()>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::PageBeanIssueSecuritySchemeToProjectMapping,
+        ) -> ::appsec_runtime::pages::Page<types::IssueSecuritySchemeToProjectMapping> {
+            let start_at = response
+                .start_at
+                .as_ref()
+                .map(|v| ::appsec_runtime::pages::reported(*v));
+            let max_results = response
+                .max_results
+                .as_ref()
+                .map(|v| ::appsec_runtime::pages::reported(*v));
+            let total = response
+                .total
+                .as_ref()
+                .map(|v| ::appsec_runtime::pages::reported(*v));
+            let is_last = response.is_last.as_ref().map(|v| *v);
+            let next_page = None;
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: response.values,
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::OffsetListing
+    for SearchProjectsUsingSecuritySchemes<'a> {
+        fn at_offset(self, start_at: u64, max_results: u64) -> Option<Self> {
+            Some(
+                self.start_at(start_at.to_string()).max_results(max_results.to_string()),
+            )
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for SearchSecuritySchemes<'a> {
+        type Style = ::appsec_runtime::pages::Offset;
+        type Response = types::PageBeanSecuritySchemeWithProjects;
+        type ErrorBody = ();
+        type Item = types::SecuritySchemeWithProjects;
+        const POSITION: &'static str = "startAt";
+        fn base_url(&self) -> &str {
+            <super::Client as ::progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::progenitor_client::ResponseValue<
+                    types::PageBeanSecuritySchemeWithProjects,
+                >,
+                ::progenitor_client::Error<()>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::PageBeanSecuritySchemeWithProjects,
+        ) -> ::appsec_runtime::pages::Page<types::SecuritySchemeWithProjects> {
+            let start_at = response
+                .start_at
+                .as_ref()
+                .map(|v| ::appsec_runtime::pages::reported(*v));
+            let max_results = response
+                .max_results
+                .as_ref()
+                .map(|v| ::appsec_runtime::pages::reported(*v));
+            let total = response
+                .total
+                .as_ref()
+                .map(|v| ::appsec_runtime::pages::reported(*v));
+            let is_last = response.is_last.as_ref().map(|v| *v);
+            let next_page = None;
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: response.values,
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::OffsetListing for SearchSecuritySchemes<'a> {
+        fn at_offset(self, start_at: u64, max_results: u64) -> Option<Self> {
+            Some(
+                self.start_at(start_at.to_string()).max_results(max_results.to_string()),
+            )
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for GetIssueSecurityLevelMembers<'a> {
+        type Style = ::appsec_runtime::pages::Offset;
+        type Response = types::PageBeanIssueSecurityLevelMember;
+        type ErrorBody = ();
+        type Item = types::IssueSecurityLevelMember;
+        const POSITION: &'static str = "startAt";
+        fn base_url(&self) -> &str {
+            <super::Client as ::progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::progenitor_client::ResponseValue<
+                    types::PageBeanIssueSecurityLevelMember,
+                >,
+                ::progenitor_client::Error<()>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::PageBeanIssueSecurityLevelMember,
+        ) -> ::appsec_runtime::pages::Page<types::IssueSecurityLevelMember> {
+            let start_at = response
+                .start_at
+                .as_ref()
+                .map(|v| ::appsec_runtime::pages::reported(*v));
+            let max_results = response
+                .max_results
+                .as_ref()
+                .map(|v| ::appsec_runtime::pages::reported(*v));
+            let total = response
+                .total
+                .as_ref()
+                .map(|v| ::appsec_runtime::pages::reported(*v));
+            let is_last = response.is_last.as_ref().map(|v| *v);
+            let next_page = None;
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: response.values,
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::OffsetListing
+    for GetIssueSecurityLevelMembers<'a> {
+        fn at_offset(self, start_at: u64, max_results: u64) -> Option<Self> {
+            Some(
+                self
+                    .start_at(
+                        <i64 as ::std::convert::TryFrom<u64>>::try_from(start_at).ok()?,
+                    )
+                    .max_results(
+                        <i32 as ::std::convert::TryFrom<u64>>::try_from(max_results)
+                            .ok()?,
+                    ),
+            )
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {

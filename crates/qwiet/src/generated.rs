@@ -63492,6 +63492,661 @@ pub mod builder {
             }
         }
     }
+    impl<'a> ::appsec_runtime::pages::Listing for ListAppFindings<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ListAppFindingsResponse;
+        type ErrorBody = ();
+        type Item = types::Finding;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::progenitor_client::ResponseValue<types::ListAppFindingsResponse>,
+                ::progenitor_client::Error<()>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ListAppFindingsResponse,
+        ) -> ::appsec_runtime::pages::Page<types::Finding> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
+            let has_more = response.response.has_more.as_ref().map(|v| *v);
+            ::appsec_runtime::pages::Page {
+                items: response.response.findings,
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ListAppFindings<'a> {
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(self.page(<i64 as ::std::convert::TryFrom<u64>>::try_from(page).ok()?))
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ReadAppScaPackages<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ReadAppScaPackagesResponse;
+        type ErrorBody = ();
+        type Item = types::ScaPackage;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::progenitor_client::ResponseValue<types::ReadAppScaPackagesResponse>,
+                ::progenitor_client::Error<()>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ReadAppScaPackagesResponse,
+        ) -> ::appsec_runtime::pages::Page<types::ScaPackage> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = None;
+            let has_more = {
+                let v = &response.response.has_more;
+                Some(*v)
+            };
+            ::appsec_runtime::pages::Page {
+                items: response.response.packages,
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ReadAppScaPackages<'a> {
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(self.page(<i64 as ::std::convert::TryFrom<u64>>::try_from(page).ok()?))
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ListOrgCompounds<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ListOrgCompoundsResponse;
+        type ErrorBody = ();
+        type Item = types::Compound;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::progenitor_client::ResponseValue<types::ListOrgCompoundsResponse>,
+                ::progenitor_client::Error<()>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ListOrgCompoundsResponse,
+        ) -> ::appsec_runtime::pages::Page<types::Compound> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: response.response.compounds,
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ListOrgCompounds<'a> {
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(
+                self
+                    .page(
+                        <::std::num::NonZeroU64 as ::std::convert::TryFrom<
+                            u64,
+                        >>::try_from(page)
+                            .ok()?,
+                    ),
+            )
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ListCompoundFindings<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ListCompoundFindingsResponse;
+        type ErrorBody = ();
+        type Item = types::Finding;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::progenitor_client::ResponseValue<types::ListCompoundFindingsResponse>,
+                ::progenitor_client::Error<()>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ListCompoundFindingsResponse,
+        ) -> ::appsec_runtime::pages::Page<types::Finding> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
+            let has_more = response.response.has_more.as_ref().map(|v| *v);
+            ::appsec_runtime::pages::Page {
+                items: response.response.findings,
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ListCompoundFindings<'a> {
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(
+                self
+                    .page(
+                        <::std::num::NonZeroU64 as ::std::convert::TryFrom<
+                            u64,
+                        >>::try_from(page)
+                            .ok()?,
+                    ),
+            )
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ListCompoundFindingsDeprecated<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ListCompoundFindingsDeprecatedResponse;
+        type ErrorBody = ();
+        type Item = types::Finding;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::progenitor_client::ResponseValue<
+                    types::ListCompoundFindingsDeprecatedResponse,
+                >,
+                ::progenitor_client::Error<()>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ListCompoundFindingsDeprecatedResponse,
+        ) -> ::appsec_runtime::pages::Page<types::Finding> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
+            let has_more = response.response.has_more.as_ref().map(|v| *v);
+            ::appsec_runtime::pages::Page {
+                items: response.response.findings,
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing
+    for ListCompoundFindingsDeprecated<'a> {
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(self.page(<i64 as ::std::convert::TryFrom<u64>>::try_from(page).ok()?))
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ReadCompoundScaPackages<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ReadCompoundScaPackagesResponse;
+        type ErrorBody = ();
+        type Item = types::ScaPackage;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::progenitor_client::ResponseValue<
+                    types::ReadCompoundScaPackagesResponse,
+                >,
+                ::progenitor_client::Error<()>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ReadCompoundScaPackagesResponse,
+        ) -> ::appsec_runtime::pages::Page<types::ScaPackage> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = None;
+            let has_more = {
+                let v = &response.response.has_more;
+                Some(*v)
+            };
+            ::appsec_runtime::pages::Page {
+                items: response.response.packages,
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ReadCompoundScaPackages<'a> {
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(
+                self
+                    .page(
+                        <::std::num::NonZeroU64 as ::std::convert::TryFrom<
+                            u64,
+                        >>::try_from(page)
+                            .ok()?,
+                    ),
+            )
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for GetStreamlinedScans<'a> {
+        type Style = ::appsec_runtime::pages::Cursor;
+        type Response = types::GetStreamlinedScansResponse;
+        type ErrorBody = ();
+        type Item = types::StreamlinedScan;
+        const POSITION: &'static str = "upto";
+        fn base_url(&self) -> &str {
+            <super::Client as ::progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::progenitor_client::ResponseValue<types::GetStreamlinedScansResponse>,
+                ::progenitor_client::Error<()>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::GetStreamlinedScansResponse,
+        ) -> ::appsec_runtime::pages::Page<types::StreamlinedScan> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: response.response.scans,
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::CursorListing for GetStreamlinedScans<'a> {
+        fn at_cursor(self, cursor: &str) -> Option<Self> {
+            cursor.parse::<i64>().ok().map(|value| self.upto(value))
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for SearchDependency<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::SearchDependencyResponse;
+        type ErrorBody = ();
+        type Item = types::Dependency;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::progenitor_client::ResponseValue<types::SearchDependencyResponse>,
+                ::progenitor_client::Error<()>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::SearchDependencyResponse,
+        ) -> ::appsec_runtime::pages::Page<types::Dependency> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = None;
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: response.response,
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for SearchDependency<'a> {
+        const UNTIL_EMPTY: bool = true;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(
+                self
+                    .page(
+                        <::std::num::NonZeroU64 as ::std::convert::TryFrom<
+                            u64,
+                        >>::try_from(page)
+                            .ok()?,
+                    ),
+            )
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ListOrgFindings<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ListOrgFindingsResponse;
+        type ErrorBody = ();
+        type Item = types::Finding;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::progenitor_client::ResponseValue<types::ListOrgFindingsResponse>,
+                ::progenitor_client::Error<()>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ListOrgFindingsResponse,
+        ) -> ::appsec_runtime::pages::Page<types::Finding> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
+            let has_more = response.response.has_more.as_ref().map(|v| *v);
+            ::appsec_runtime::pages::Page {
+                items: response.response.findings,
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ListOrgFindings<'a> {
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(self.page(<i64 as ::std::convert::TryFrom<u64>>::try_from(page).ok()?))
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ListHumanGroups<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ListHumanGroupsEnvelope;
+        type ErrorBody = ();
+        type Item = types::ReadHumanGroupResponse;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::progenitor_client::ResponseValue<types::ListHumanGroupsEnvelope>,
+                ::progenitor_client::Error<()>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ListHumanGroupsEnvelope,
+        ) -> ::appsec_runtime::pages::Page<types::ReadHumanGroupResponse> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: response.response.groups,
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ListHumanGroups<'a> {
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(self.page(<i64 as ::std::convert::TryFrom<u64>>::try_from(page).ok()?))
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ListOrgRbacInvitations<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ListOrgRbacInvitationsResponse;
+        type ErrorBody = ();
+        type Item = types::ListRbacInvitationInfo;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::progenitor_client::ResponseValue<
+                    types::ListOrgRbacInvitationsResponse,
+                >,
+                ::progenitor_client::Error<()>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ListOrgRbacInvitationsResponse,
+        ) -> ::appsec_runtime::pages::Page<types::ListRbacInvitationInfo> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: response.response,
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ListOrgRbacInvitations<'a> {
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(self.page(<i64 as ::std::convert::TryFrom<u64>>::try_from(page).ok()?))
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ListTeams<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ListTeamsEnvelope;
+        type ErrorBody = ();
+        type Item = types::ListTeamsResponseItem;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::progenitor_client::ResponseValue<types::ListTeamsEnvelope>,
+                ::progenitor_client::Error<()>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ListTeamsEnvelope,
+        ) -> ::appsec_runtime::pages::Page<types::ListTeamsResponseItem> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: response.response.0,
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ListTeams<'a> {
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(self.page(<i64 as ::std::convert::TryFrom<u64>>::try_from(page).ok()?))
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::Listing for ListOrgRbacUsers<'a> {
+        type Style = ::appsec_runtime::pages::Numbered;
+        type Response = types::ListOrgRbacUsersResponse;
+        type ErrorBody = ();
+        type Item = types::ListRbacUserInfo;
+        const POSITION: &'static str = "page";
+        fn base_url(&self) -> &str {
+            <super::Client as ::progenitor_client::ClientInfo<
+                ::appsec_runtime::ClientContext,
+            >>::baseurl(self.client)
+        }
+        fn send_page(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ::progenitor_client::ResponseValue<types::ListOrgRbacUsersResponse>,
+                ::progenitor_client::Error<()>,
+            >,
+        > + Send {
+            self.send()
+        }
+        fn read_page(
+            response: types::ListOrgRbacUsersResponse,
+        ) -> ::appsec_runtime::pages::Page<types::ListRbacUserInfo> {
+            let start_at = None;
+            let max_results = None;
+            let total = None;
+            let is_last = None;
+            let next_page = response.next_page.as_ref().map(|v| v.0.clone());
+            let has_more = None;
+            ::appsec_runtime::pages::Page {
+                items: response.response,
+                start_at,
+                max_results,
+                total,
+                is_last,
+                next_page,
+                has_more,
+            }
+        }
+    }
+    impl<'a> ::appsec_runtime::pages::NumberedListing for ListOrgRbacUsers<'a> {
+        const UNTIL_EMPTY: bool = false;
+        fn at_page(self, page: u64) -> Option<Self> {
+            Some(self.page(<i64 as ::std::convert::TryFrom<u64>>::try_from(page).ok()?))
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {

@@ -11,6 +11,7 @@ mod envelope;
 pub mod hooks;
 pub mod open_enum;
 mod operation;
+pub mod pages;
 pub mod path;
 pub mod query;
 pub mod retry;

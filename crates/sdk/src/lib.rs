@@ -6,7 +6,8 @@
 //!
 //! Both are built with one [`ClientBuilder`](builder::ClientBuilder), share the
 //! runtime's authentication and retries, expose every generated operation,
-//! and add what generated code cannot: [`paginate`] streams, bulk helpers and
+//! and add what generated code cannot: [`paginate`] streams (`.paginate()` on
+//! every paginated operation's builder), bulk helpers and
 //! one [`Error`] type. Cargo features `jira` and `qwiet` (both on by default)
 //! select the clients that are compiled.
 
@@ -25,6 +26,8 @@ pub use appsec_runtime::{
 pub use error::{ApiError, ApiErrorBody, Error, ErrorMessage};
 #[cfg(feature = "jira")]
 pub use jira::JiraClient;
+#[doc(no_inline)]
+pub use paginate::Paginate;
 #[cfg(feature = "qwiet")]
 pub use qwiet::QwietClient;
 pub use send::SendExt;

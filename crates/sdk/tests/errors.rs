@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use appsec_sdk::{
-    ApiErrorBody, Error, ErrorMessage, JiraClient, QwietClient, RetryPolicy, SendExt, TokenFuture,
-    TokenProvider,
+    ApiErrorBody, Error, ErrorMessage, JiraClient, Paginate, QwietClient, RetryPolicy, SendExt,
+    TokenFuture, TokenProvider,
 };
 use futures::TryStreamExt;
 use serde_json::json;
@@ -548,7 +548,10 @@ async fn a_closed_port_is_a_transport_error() {
 async fn a_closed_port_stays_a_transport_error_after_retries() {
     let qwiet = qwiet_at(closed_port_url(), quick_retries());
     let err = qwiet
-        .org_findings(org(), |q| q)
+        .api()
+        .list_org_findings()
+        .org_id(org())
+        .paginate()
         .items()
         .try_collect::<Vec<_>>()
         .await
@@ -604,7 +607,11 @@ async fn a_bad_page_in_a_listing_is_a_decode_error_naming_the_field() {
         .await;
 
     let err = qwiet(&server)
-        .org_findings(org(), |q| q.per_page(2))
+        .api()
+        .list_org_findings()
+        .org_id(org())
+        .per_page(2)
+        .paginate()
         .items()
         .try_collect::<Vec<_>>()
         .await
@@ -666,7 +673,10 @@ async fn qwiet_html_page_with_status_200_is_a_decode_error() {
         .await;
 
     let err = qwiet(&server)
-        .teams(org(), |q| q)
+        .api()
+        .list_teams()
+        .org_id(org())
+        .paginate()
         .items()
         .try_collect::<Vec<_>>()
         .await
@@ -789,7 +799,11 @@ async fn a_builder_value_that_does_not_convert_is_invalid_input_and_sends_nothin
     );
 
     let err = qwiet
-        .org_findings(org(), |q| q.per_page(u64::MAX))
+        .api()
+        .list_org_findings()
+        .org_id(org())
+        .per_page(u64::MAX)
+        .paginate()
         .items()
         .try_collect::<Vec<_>>()
         .await
@@ -937,7 +951,10 @@ async fn a_failing_token_provider_refuses_the_request() {
     assert_eq!(err.status(), None);
 
     let err = qwiet
-        .org_findings(org(), |q| q)
+        .api()
+        .list_org_findings()
+        .org_id(org())
+        .paginate()
         .items()
         .try_collect::<Vec<_>>()
         .await
@@ -973,7 +990,10 @@ async fn no_error_renders_a_credential() {
     let mut errors = vec![
         list_apps(&qwiet).await.unwrap_err(),
         qwiet
-            .teams(org(), |q| q)
+            .api()
+            .list_teams()
+            .org_id(org())
+            .paginate()
             .items()
             .try_collect::<Vec<_>>()
             .await

@@ -8,7 +8,7 @@ use std::time::Duration;
 use appsec_sdk::jira::TaskWait;
 use appsec_sdk::jira::issue_security::types::TaskProgressBeanObjectStatus;
 use appsec_sdk::qwiet::api::types::Severity;
-use appsec_sdk::{Error, JiraClient, QwietClient, RetryPolicy, SendExt};
+use appsec_sdk::{Error, JiraClient, Paginate, QwietClient, RetryPolicy, SendExt};
 use futures::TryStreamExt;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -64,7 +64,10 @@ async fn values_and_fields_the_spec_does_not_list_decode_and_stream() {
         .await;
 
     let findings: Vec<_> = qwiet(&server)
-        .org_findings(org(), |q| q)
+        .api()
+        .list_org_findings()
+        .org_id(org())
+        .paginate()
         .items()
         .try_collect()
         .await
@@ -104,7 +107,9 @@ async fn an_unknown_holder_type_and_extra_fields_decode() {
         .mount(&server)
         .await;
     let members: Vec<_> = jira(&server)
-        .security_level_members(|q| q)
+        .issue_security()
+        .get_security_level_members()
+        .paginate()
         .items()
         .try_collect()
         .await

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use appsec_sdk::jira::Vulnerabilities;
 use appsec_sdk::jira::security_info::types::VulnerabilityDetails;
-use appsec_sdk::{Error, JiraClient, RetryPolicy};
+use appsec_sdk::{Error, JiraClient, Paginate, RetryPolicy};
 use futures::TryStreamExt;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
@@ -84,7 +84,10 @@ async fn short_pages_advance_by_what_arrived() {
         .mount(&server)
         .await;
     let levels: Vec<_> = jira(&server)
-        .security_levels(|q| q.scheme_id(vec!["10000".to_string()]))
+        .issue_security()
+        .get_security_levels()
+        .scheme_id(vec!["10000".to_string()])
+        .paginate()
         .page_size(10)
         .items()
         .try_collect()
@@ -115,7 +118,9 @@ async fn a_missing_is_last_and_total_ends_on_the_empty_page() {
         .mount(&server)
         .await;
     let pages: Vec<_> = jira(&server)
-        .security_levels(|q| q)
+        .issue_security()
+        .get_security_levels()
+        .paginate()
         .page_size(3)
         .pages()
         .try_collect()
@@ -136,13 +141,15 @@ async fn an_empty_page_that_claims_more_is_an_error_not_a_loop() {
         .mount(&server)
         .await;
     let err = jira(&server)
-        .security_levels(|q| q)
+        .issue_security()
+        .get_security_levels()
+        .paginate()
         .items()
         .try_collect::<Vec<_>>()
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Pagination(ref m) if m.contains("no items")),
+        matches!(err, Error::Pagination(ref m) if m.contains("contradict")),
         "{err}"
     );
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
@@ -162,7 +169,9 @@ async fn concurrent_mode_yields_in_order_exactly_once() {
         .mount(&server)
         .await;
     let levels: Vec<_> = jira(&server)
-        .security_levels(|q| q)
+        .issue_security()
+        .get_security_levels()
+        .paginate()
         .page_size(10)
         .concurrency(6)
         .items()
@@ -200,7 +209,9 @@ async fn concurrent_windows_fill_gaps_left_by_short_pages() {
         .mount(&server)
         .await;
     let levels: Vec<_> = jira(&server)
-        .security_levels(|q| q)
+        .issue_security()
+        .get_security_levels()
+        .paginate()
         .page_size(10)
         .concurrency(3)
         .items()
@@ -211,37 +222,42 @@ async fn concurrent_windows_fill_gaps_left_by_short_pages() {
 }
 
 #[tokio::test]
-async fn a_listing_that_shrinks_mid_read_is_an_error() {
-    let server = MockServer::start().await;
-    let calls = Arc::new(AtomicUsize::new(0));
-    let seen = calls.clone();
-    Mock::given(path(LEVELS))
-        .respond_with(move |request: &Request| {
-            // The first page says 40 items exist; afterwards only 15 do.
-            let total = if seen.fetch_add(1, Ordering::SeqCst) == 0 {
-                40
-            } else {
-                15
-            };
-            Levels {
-                total,
-                cap: 10,
-                report_is_last: true,
-                report_total: true,
-                delay: Duration::ZERO,
-            }
-            .respond(request)
-        })
-        .mount(&server)
-        .await;
-    let result: Result<Vec<_>, _> = jira(&server)
-        .security_levels(|q| q)
-        .page_size(10)
-        .concurrency(4)
-        .items()
-        .try_collect()
-        .await;
-    assert!(matches!(result, Err(Error::Pagination(_))), "{result:?}");
+async fn a_listing_that_shrinks_mid_read_ends_where_is_last_says_in_both_modes() {
+    for concurrency in [1, 4] {
+        let server = MockServer::start().await;
+        let calls = Arc::new(AtomicUsize::new(0));
+        let seen = calls.clone();
+        Mock::given(path(LEVELS))
+            .respond_with(move |request: &Request| {
+                // The first page says 40 items exist; afterwards only 15 do.
+                let total = if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                    40
+                } else {
+                    15
+                };
+                Levels {
+                    total,
+                    cap: 10,
+                    report_is_last: true,
+                    report_total: true,
+                    delay: Duration::ZERO,
+                }
+                .respond(request)
+            })
+            .mount(&server)
+            .await;
+        let levels: Vec<_> = jira(&server)
+            .issue_security()
+            .get_security_levels()
+            .paginate()
+            .page_size(10)
+            .concurrency(concurrency)
+            .items()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(names(&levels), expected(15), "concurrency {concurrency}");
+    }
 }
 
 #[tokio::test]
@@ -278,7 +294,9 @@ async fn every_paginated_family_is_reachable() {
         .await;
     let jira = jira(&server);
     assert_eq!(
-        jira.security_level_members(|q| q)
+        jira.issue_security()
+            .get_security_level_members()
+            .paginate()
             .items()
             .try_collect::<Vec<_>>()
             .await
@@ -287,7 +305,10 @@ async fn every_paginated_family_is_reachable() {
         1
     );
     assert_eq!(
-        jira.scheme_members(|q| q.issue_security_scheme_id(10000))
+        jira.issue_security()
+            .get_issue_security_level_members()
+            .issue_security_scheme_id(10000)
+            .paginate()
             .items()
             .try_collect::<Vec<_>>()
             .await
@@ -296,7 +317,9 @@ async fn every_paginated_family_is_reachable() {
         1
     );
     assert_eq!(
-        jira.search_schemes(|q| q)
+        jira.issue_security()
+            .search_security_schemes()
+            .paginate()
             .items()
             .try_collect::<Vec<_>>()
             .await
@@ -305,7 +328,9 @@ async fn every_paginated_family_is_reachable() {
         1
     );
     assert_eq!(
-        jira.project_associations(|q| q)
+        jira.issue_security()
+            .search_projects_using_security_schemes()
+            .paginate()
             .items()
             .try_collect::<Vec<_>>()
             .await

@@ -1,6 +1,6 @@
 //! Streamlined scans chain pages by an `upto` cursor rather than a page number.
 
-use appsec_sdk::{Error, QwietClient, RetryPolicy};
+use appsec_sdk::{Error, Paginate, QwietClient, RetryPolicy};
 use futures::TryStreamExt;
 use serde_json::{Value, json};
 use wiremock::matchers::path;
@@ -57,9 +57,12 @@ async fn streamlined_scans_follow_the_upto_cursor() {
         .mount(&server)
         .await;
     let scans: Vec<_> = qwiet(&server)
-        .streamlined_scans(ORG.parse().unwrap(), "shop".into(), |q| {
-            q.limit(std::num::NonZeroU64::new(10).unwrap())
-        })
+        .api()
+        .get_streamlined_scans()
+        .org_id(ORG.parse::<uuid::Uuid>().unwrap())
+        .compound_name("shop")
+        .limit(std::num::NonZeroU64::new(10).unwrap())
+        .paginate()
         .items()
         .try_collect()
         .await
@@ -95,16 +98,68 @@ async fn a_cursor_that_does_not_move_is_an_error() {
         .await;
     let pages: Vec<_> = futures::StreamExt::collect::<Vec<_>>(
         qwiet(&server)
-            .streamlined_scans(ORG.parse().unwrap(), "shop".into(), |q| q)
+            .api()
+            .get_streamlined_scans()
+            .org_id(ORG.parse::<uuid::Uuid>().unwrap())
+            .compound_name("shop")
+            .paginate()
             .pages(),
     )
     .await;
-    // First page (upto absent) points at upto=5; the second repeats upto=5.
-    assert_eq!(pages.len(), 3, "{pages:?}");
-    assert!(pages[0].is_ok() && pages[1].is_ok());
+    // First page (upto absent) points at upto=5; that page repeats the
+    // first one's scans, so the server ignored the cursor.
+    assert_eq!(pages.len(), 2, "{pages:?}");
+    assert!(pages[0].is_ok());
     assert!(
-        matches!(&pages[2], Err(Error::Pagination(m)) if m.contains("upto 5")),
+        matches!(&pages[1], Err(Error::Pagination(m)) if m.contains("repeats")),
         "{:?}",
-        pages[2]
+        pages[1]
     );
+}
+
+/// `upto` 100 -> 200 -> 100, each page with its own scans: the third link
+/// leads back to a cursor already read, which is an error, not 40 pages.
+#[tokio::test]
+async fn a_cursor_that_cycles_is_a_pagination_error() {
+    let server = MockServer::start().await;
+    let uri = server.uri();
+    Mock::given(path(scans_path()))
+        .respond_with(move |request: &Request| {
+            let upto = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "upto")
+                .map(|(_, v)| v.parse::<i64>().unwrap());
+            let (id, next) = match upto {
+                None => (1, 100),
+                Some(100) => (2, 200),
+                Some(_) => (3, 100),
+            };
+            ResponseTemplate::new(200).set_body_json(json!({
+                "ok": true,
+                "response": {"scans": [scan(id)], "agents": []},
+                "next_page": format!("{uri}/api/v4/orgs/{ORG}/compounds/named/shop/scans/streamlined?upto={next}")
+            }))
+        })
+        .mount(&server)
+        .await;
+    let qwiet = qwiet(&server);
+    let pages: Vec<_> = futures::StreamExt::collect::<Vec<_>>(
+        qwiet
+            .api()
+            .get_streamlined_scans()
+            .org_id(ORG.parse::<uuid::Uuid>().unwrap())
+            .compound_name("shop")
+            .paginate()
+            .pages(),
+    )
+    .await;
+    assert_eq!(pages.len(), 4, "{pages:?}");
+    assert!(pages[..3].iter().all(Result::is_ok));
+    assert!(
+        matches!(&pages[3], Err(Error::Pagination(m)) if m.contains("already read")),
+        "{:?}",
+        pages[3]
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
 }

@@ -3,8 +3,8 @@
 //! and no request (nor credential) ever sent where a response's `next_page`
 //! points outside the configured base URL.
 
-use appsec_sdk::paginate::CursorPage;
-use appsec_sdk::{Error, QwietClient, RetryPolicy};
+use appsec_sdk::paginate::Page;
+use appsec_sdk::{Error, Paginate, QwietClient, RetryPolicy};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -164,7 +164,7 @@ async fn assert_requests(server: &MockServer, expected_path: &str, expected: &[&
 
 /// Drains a stream, keeping errors, so tests can see what follows an error.
 async fn drain<T>(
-    mut stream: futures::stream::BoxStream<'static, Result<T, Error>>,
+    mut stream: futures::stream::BoxStream<'_, Result<T, Error>>,
 ) -> Vec<Result<T, Error>> {
     let mut out = Vec::new();
     while let Some(next) = stream.next().await {
@@ -224,7 +224,11 @@ async fn org_findings_follow_next_page_over_three_pages() {
         .await;
 
     let items: Vec<_> = qwiet(&server)
-        .org_findings(org(), |q| q.per_page(2))
+        .api()
+        .list_org_findings()
+        .org_id(org())
+        .per_page(2)
+        .paginate()
         .items()
         .try_collect()
         .await
@@ -266,8 +270,12 @@ async fn org_finding_pages_carry_the_servers_links() {
         .mount(&server)
         .await;
 
-    let pages: Vec<CursorPage<_>> = qwiet(&server)
-        .org_findings(org(), |q| q.per_page(2))
+    let pages: Vec<Page<_>> = qwiet(&server)
+        .api()
+        .list_org_findings()
+        .org_id(org())
+        .per_page(2)
+        .paginate()
         .pages()
         .try_collect()
         .await
@@ -310,7 +318,11 @@ async fn a_relative_next_page_is_followed_on_the_configured_server() {
         .await;
 
     let items: Vec<_> = qwiet(&server)
-        .org_findings(org(), |q| q.per_page(1))
+        .api()
+        .list_org_findings()
+        .org_id(org())
+        .per_page(1)
+        .paginate()
         .items()
         .try_collect()
         .await
@@ -467,7 +479,11 @@ async fn a_refused_next_page_stops_with_a_pagination_error_and_sends_nothing_mor
         let expected = case.mount(&server).await;
         let results = drain(
             qwiet(&server)
-                .org_findings(org(), |q| q.per_page(2))
+                .api()
+                .list_org_findings()
+                .org_id(org())
+                .per_page(2)
+                .paginate()
                 .items(),
         )
         .await;
@@ -484,7 +500,11 @@ async fn a_next_page_on_another_host_names_the_host_in_the_error() {
     BadLink::ForeignHost.mount(&server).await;
     let results = drain(
         qwiet(&server)
-            .org_findings(org(), |q| q.per_page(2))
+            .api()
+            .list_org_findings()
+            .org_id(org())
+            .per_page(2)
+            .paginate()
             .pages(),
     )
     .await;
@@ -502,7 +522,11 @@ async fn a_next_page_that_does_not_advance_names_the_page() {
     BadLink::Stalls.mount(&server).await;
     let results = drain(
         qwiet(&server)
-            .org_findings(org(), |q| q.per_page(2))
+            .api()
+            .list_org_findings()
+            .org_id(org())
+            .per_page(2)
+            .paginate()
             .items(),
     )
     .await;
@@ -519,7 +543,11 @@ async fn a_refused_next_page_still_yields_the_items_of_the_page_that_carried_it(
         let expected = case.mount(&server).await;
         let results = drain(
             qwiet(&server)
-                .org_findings(org(), |q| q.per_page(2))
+                .api()
+                .list_org_findings()
+                .org_id(org())
+                .per_page(2)
+                .paginate()
                 .items(),
         )
         .await;
@@ -545,7 +573,11 @@ async fn a_refused_next_page_still_yields_the_page_that_carried_it() {
     BadLink::ForeignHost.mount(&server).await;
     let results = drain(
         qwiet(&server)
-            .org_findings(org(), |q| q.per_page(2))
+            .api()
+            .list_org_findings()
+            .org_id(org())
+            .per_page(2)
+            .paginate()
             .pages(),
     )
     .await;
@@ -588,7 +620,11 @@ async fn a_next_page_on_another_local_server_receives_nothing() {
 
     let results = drain(
         qwiet(&server)
-            .org_findings(org(), |q| q.per_page(1))
+            .api()
+            .list_org_findings()
+            .org_id(org())
+            .per_page(1)
+            .paginate()
             .items(),
     )
     .await;
@@ -633,7 +669,12 @@ async fn sca_packages_ask_for_the_next_page_while_has_more() {
         .await;
 
     let packages: Vec<_> = qwiet(&server)
-        .app_sca_packages(org(), APP.into(), |q| q.per_page(2))
+        .api()
+        .read_app_sca_packages()
+        .org_id(org())
+        .app_id(APP)
+        .per_page(2)
+        .paginate()
         .items()
         .try_collect()
         .await
@@ -671,7 +712,11 @@ async fn sca_packages_without_filters_send_only_the_page() {
         .await;
 
     let pages: Vec<_> = qwiet(&server)
-        .app_sca_packages(org(), APP.into(), |q| q)
+        .api()
+        .read_app_sca_packages()
+        .org_id(org())
+        .app_id(APP)
+        .paginate()
         .pages()
         .try_collect()
         .await
@@ -706,7 +751,11 @@ async fn an_empty_page_that_promises_more_stops_with_an_error() {
 
     let results = drain(
         qwiet(&server)
-            .app_sca_packages(org(), APP.into(), |q| q)
+            .api()
+            .read_app_sca_packages()
+            .org_id(org())
+            .app_id(APP)
+            .paginate()
             .items(),
     )
     .await;
@@ -735,7 +784,10 @@ async fn teams_in_a_bare_array_arrive_in_one_page() {
         .await;
 
     let pages: Vec<_> = qwiet(&server)
-        .teams(org(), |q| q)
+        .api()
+        .list_teams()
+        .org_id(org())
+        .paginate()
         .pages()
         .try_collect()
         .await
@@ -764,7 +816,15 @@ async fn an_empty_first_page_is_an_empty_stream() {
         .mount(&server)
         .await;
 
-    let results = drain(qwiet(&server).teams(org(), |q| q).items()).await;
+    let results = drain(
+        qwiet(&server)
+            .api()
+            .list_teams()
+            .org_id(org())
+            .paginate()
+            .items(),
+    )
+    .await;
     assert!(results.is_empty(), "{results:?}");
     assert_requests(&server, &at, &[&[]]).await;
 }
@@ -784,7 +844,11 @@ async fn an_empty_first_page_of_findings_is_an_empty_stream() {
 
     let results = drain(
         qwiet(&server)
-            .org_findings(org(), |q| q.per_page(50))
+            .api()
+            .list_org_findings()
+            .org_id(org())
+            .per_page(50)
+            .paginate()
             .items(),
     )
     .await;
@@ -819,7 +883,10 @@ async fn rbac_users_follow_next_page() {
         .await;
 
     let users: Vec<_> = qwiet(&server)
-        .rbac_users(org(), |q| q)
+        .api()
+        .list_org_rbac_users()
+        .org_id(org())
+        .paginate()
         .items()
         .try_collect()
         .await
@@ -857,7 +924,15 @@ async fn an_error_page_ends_the_stream_after_the_items_before_it() {
         .mount(&server)
         .await;
 
-    let results = drain(qwiet(&server).org_findings(org(), |q| q).items()).await;
+    let results = drain(
+        qwiet(&server)
+            .api()
+            .list_org_findings()
+            .org_id(org())
+            .paginate()
+            .items(),
+    )
+    .await;
     assert_eq!(results.len(), 2, "{results:?}");
     assert_eq!(finding_ids(&results[..1]), ["f1"]);
     match &results[1] {
@@ -865,4 +940,46 @@ async fn an_error_page_ends_the_stream_after_the_items_before_it() {
         other => panic!("expected Error::Api, got {other:?}"),
     }
     assert_eq!(requests(&server).await.len(), 2);
+}
+
+/// Dependency search answers with neither `next_page` nor `has_more`: the
+/// listing goes on page by page until a page comes back empty.
+#[tokio::test]
+async fn dependency_search_pages_until_an_empty_page() {
+    let server = MockServer::start().await;
+    let at = format!("/api/v4/orgs/{ORG}/dependencies");
+    Mock::given(method("GET"))
+        .and(path(at.clone()))
+        .respond_with(|request: &Request| {
+            let page = request
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "page")
+                .map_or(1, |(_, v)| v.parse::<i64>().unwrap());
+            let found: Vec<Value> = match page {
+                1 | 2 => (0..2)
+                    .map(|i| {
+                        let id = format!("d{}", (page - 1) * 2 + i);
+                        json!({"id": id, "app": APP, "title": "log4j-core", "type": "oss_vuln"})
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            ResponseTemplate::new(200).set_body_json(json!({"ok": true, "response": found}))
+        })
+        .mount(&server)
+        .await;
+    let qwiet = qwiet(&server);
+    let found: Vec<_> = qwiet
+        .api()
+        .search_dependency()
+        .org_id(org())
+        .paginate()
+        .items()
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = found.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["d0", "d1", "d2", "d3"]);
+    assert_requests(&server, &at, &[&[], &[("page", "2")], &[("page", "3")]]).await;
 }

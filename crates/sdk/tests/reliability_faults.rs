@@ -19,7 +19,7 @@ use appsec_sandbox::{Credentials, Faults, SANDBOX_ORG_ID, Sandbox, SandboxConfig
 use appsec_sdk::jira::Vulnerabilities;
 use appsec_sdk::jira::security_info::types::VulnerabilityDetails;
 use appsec_sdk::qwiet::api::types::{CreateTeamRequest, Status};
-use appsec_sdk::{ApiErrorBody, Error, JiraClient, QwietClient, RetryPolicy, SendExt};
+use appsec_sdk::{ApiErrorBody, Error, JiraClient, Paginate, QwietClient, RetryPolicy, SendExt};
 use futures::TryStreamExt;
 use serde_json::json;
 use uuid::Uuid;
@@ -172,7 +172,10 @@ impl Figures {
 // ------------------------------------------------------------ Jira members
 
 async fn member_ids(jira: &JiraClient, concurrency: usize) -> Result<Vec<String>, Error> {
-    jira.security_level_members(|q| q.level_id(vec![BIG_LEVEL.to_string()]))
+    jira.issue_security()
+        .get_security_level_members()
+        .level_id(vec![BIG_LEVEL.to_string()])
+        .paginate()
         .page_size(50)
         .concurrency(concurrency)
         .items()
@@ -266,7 +269,12 @@ async fn jira_members_arrive_once_in_order_through_faults_without_retry_after_co
 
 async fn finding_ids(qwiet: &QwietClient) -> Result<Vec<String>, Error> {
     qwiet
-        .org_findings(org(), |q| q.status(Status::Any).per_page(100))
+        .api()
+        .list_org_findings()
+        .org_id(org())
+        .status(Status::Any)
+        .per_page(100)
+        .paginate()
         .items()
         .map_ok(|f| f.id)
         .try_collect()

@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use appsec_sdk::jira::{ListedAs, NOT_REPORTED, ServiceAnomaly, SubmitReport, Vulnerabilities};
-use appsec_sdk::paginate::OffsetPage;
+use appsec_sdk::paginate::Page;
 use appsec_sdk::{
-    ApiErrorBody, Error, ErrorFormat, ErrorMessage, JiraClient, QwietClient, RetryPolicy,
+    ApiErrorBody, Error, ErrorFormat, ErrorMessage, JiraClient, Paginate, QwietClient, RetryPolicy,
 };
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
@@ -110,7 +110,9 @@ async fn jira_first_page(server: &MockServer) -> Result<Vec<String>, Error> {
 
 async fn first_member_page(jira: &JiraClient) -> Result<Vec<String>, Error> {
     let page = jira
-        .security_level_members(|q| q)
+        .issue_security()
+        .get_security_level_members()
+        .paginate()
         .pages()
         .next()
         .await
@@ -125,7 +127,10 @@ async fn qwiet_first_page(server: &MockServer) -> Result<Vec<String>, Error> {
 
 async fn first_finding_page(qwiet: &QwietClient) -> Result<Vec<String>, Error> {
     let page = qwiet
-        .org_findings(org(), |q| q)
+        .api()
+        .list_org_findings()
+        .org_id(org())
+        .paginate()
         .pages()
         .next()
         .await
@@ -474,8 +479,11 @@ async fn list_changing(listing: Changing, concurrency: usize) -> (Vec<i64>, Opti
         .respond_with(listing)
         .mount(&server)
         .await;
-    let mut stream = jira(&server)
-        .security_level_members(|q| q)
+    let jira = jira(&server);
+    let mut stream = jira
+        .issue_security()
+        .get_security_level_members()
+        .paginate()
         .page_size(10)
         .concurrency(concurrency)
         .items();
@@ -492,40 +500,41 @@ async fn list_changing(listing: Changing, concurrency: usize) -> (Vec<i64>, Opti
     (ids, None)
 }
 
-fn assert_in_order_once(ids: &[i64]) {
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
-}
-
 #[tokio::test]
 async fn a_listing_that_grows_mid_read() {
-    // Sequential paging follows the total each page reports: the items
-    // appended meanwhile are listed too.
-    let (ids, err) = list_changing(Changing::new(100, 150, 3), 1).await;
-    assert!(err.is_none(), "{err:?}");
-    assert_eq!(ids, (0..150).collect::<Vec<_>>());
-    // Concurrent paging plans its windows from the first page's total: it
-    // lists that snapshot, each item once, and nothing appended later.
-    let (ids, err) = list_changing(Changing::new(100, 150, 3), 4).await;
-    assert!(err.is_none(), "{err:?}");
-    assert_eq!(ids, (0..100).collect::<Vec<_>>());
+    // Paging follows isLast, not the first page's total: the items appended
+    // meanwhile are listed too, the same in both modes.
+    for concurrency in [1, 4] {
+        let (ids, err) = list_changing(Changing::new(100, 150, 3), concurrency).await;
+        assert!(err.is_none(), "concurrency {concurrency}: {err:?}");
+        assert_eq!(
+            ids,
+            (0..150).collect::<Vec<_>>(),
+            "concurrency {concurrency}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn a_listing_that_shrinks_mid_read() {
-    // Sequential: it stops where the listing now ends.
-    let (ids, err) = list_changing(Changing::new(100, 60, 3), 1).await;
-    assert!(err.is_none(), "{err:?}");
-    assert_eq!(ids, (0..60).collect::<Vec<_>>());
-    // Shrunk below what was already read: what was read stays, no error.
-    let (ids, err) = list_changing(Changing::new(100, 20, 3), 1).await;
-    assert!(err.is_none(), "{err:?}");
-    assert_eq!(ids, (0..30).collect::<Vec<_>>());
-    // Concurrent: a window that finds nothing where items were promised
-    // stops the listing with Error::Pagination, after the items before it.
-    let (ids, err) = list_changing(Changing::new(100, 60, 3), 4).await;
-    assert!(matches!(err, Some(Error::Pagination(_))), "{err:?}");
-    assert_eq!(ids, (0..60).collect::<Vec<_>>());
-    assert_in_order_once(&ids);
+    for concurrency in [1, 4] {
+        // It stops where the listing now ends, as isLast says.
+        let (ids, err) = list_changing(Changing::new(100, 60, 3), concurrency).await;
+        assert!(err.is_none(), "concurrency {concurrency}: {err:?}");
+        assert_eq!(ids, (0..60).collect::<Vec<_>>());
+        // Shrunk below what was already read: the first page isLast marks
+        // as the last ends it; what was read stays. Requests in flight reach
+        // the server in any order, so concurrently the switch may come a
+        // page or two earlier.
+        let (ids, err) = list_changing(Changing::new(100, 20, 3), concurrency).await;
+        assert!(err.is_none(), "concurrency {concurrency}: {err:?}");
+        if concurrency == 1 {
+            assert_eq!(ids, (0..30).collect::<Vec<_>>());
+        } else {
+            assert!([10, 20, 30].contains(&ids.len()), "{ids:?}");
+            assert_eq!(ids, (0..ids.len() as i64).collect::<Vec<_>>());
+        }
+    }
 }
 
 #[tokio::test]
@@ -546,10 +555,12 @@ async fn absurd_totals_end_or_fail_without_hanging() {
         let results: Vec<_> = tokio::time::timeout(
             Duration::from_secs(10),
             jira(&server)
-                .security_level_members(|q| q)
+                .issue_security()
+                .get_security_level_members()
+                .paginate()
                 .concurrency(concurrency)
                 .pages()
-                .collect::<Vec<Result<OffsetPage<_>, Error>>>(),
+                .collect::<Vec<Result<Page<_>, Error>>>(),
         )
         .await
         .expect("the listing does not hang");
@@ -589,7 +600,9 @@ async fn a_concurrent_listing_ends_at_its_first_error() {
     let results: Vec<_> = tokio::time::timeout(
         Duration::from_secs(10),
         jira(&server)
-            .security_level_members(|q| q)
+            .issue_security()
+            .get_security_level_members()
+            .paginate()
             .page_size(10)
             .concurrency(4)
             .pages()
@@ -612,8 +625,11 @@ async fn a_concurrent_listing_ends_at_its_first_error() {
         })
         .mount(&server)
         .await;
-    let mut pages = jira(&server)
-        .security_level_members(|q| q)
+    let jira = jira(&server);
+    let mut pages = jira
+        .issue_security()
+        .get_security_level_members()
+        .paginate()
         .concurrency(4)
         .pages();
     let mut results = Vec::new();
@@ -645,7 +661,12 @@ async fn a_server_that_ignores_start_at_is_a_pagination_error_not_an_endless_lis
         })),
     )
     .await;
-    let mut stream = jira(&server).security_level_members(|q| q).items();
+    let jira = jira(&server);
+    let mut stream = jira
+        .issue_security()
+        .get_security_level_members()
+        .paginate()
+        .items();
     let mut seen = 0usize;
     let outcome = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(item) = stream.next().await {
@@ -668,13 +689,14 @@ async fn a_server_that_ignores_start_at_is_a_pagination_error_not_an_endless_lis
     assert_eq!(seen, 50, "only the real items arrive");
 }
 
-/// Runs a whole listing in its own task, so that a panic inside the SDK is
-/// seen as a failed join rather than taking the test down with it.
-async fn pages_without_panic<T: Send + 'static>(
-    pages: futures::stream::BoxStream<'static, Result<T, Error>>,
+/// Runs a whole listing, catching a panic inside the SDK so that it is
+/// reported as such rather than taking the test down with it.
+async fn pages_without_panic<T>(
+    pages: futures::stream::BoxStream<'_, Result<T, Error>>,
     what: &str,
 ) -> Result<Vec<Result<T, Error>>, String> {
-    let listing = tokio::spawn(async move {
+    use futures::FutureExt;
+    let listing = std::panic::AssertUnwindSafe(async move {
         let mut pages = pages;
         let mut results = Vec::new();
         while let Some(page) = pages.next().await {
@@ -684,10 +706,11 @@ async fn pages_without_panic<T: Send + 'static>(
             }
         }
         results
-    });
+    })
+    .catch_unwind();
     match tokio::time::timeout(Duration::from_secs(10), listing).await {
         Err(_) => Err(format!("{what}: the listing hangs")),
-        Ok(Err(join)) => Err(format!("{what}: the SDK panicked: {join}")),
+        Ok(Err(_)) => Err(format!("{what}: the SDK panicked")),
         Ok(Ok(results)) => Ok(results),
     }
 }
@@ -710,8 +733,11 @@ async fn extreme_start_at_and_total_are_typed_errors_not_overflow_panics() {
                 ResponseTemplate::new(200).set_body_json(&body),
             )
             .await;
-            let pages = jira(&server)
-                .security_level_members(|q| q)
+            let jira = jira(&server);
+            let pages = jira
+                .issue_security()
+                .get_security_level_members()
+                .paginate()
                 .concurrency(concurrency)
                 .pages();
             let what = format!("{body} (concurrency {concurrency})");
@@ -746,7 +772,13 @@ async fn a_next_page_number_at_i64_max_is_a_typed_error_not_an_overflow_panic() 
         })
         .mount(&server)
         .await;
-    let pages = qwiet(&server).org_findings(org(), |q| q).pages();
+    let qwiet = qwiet(&server);
+    let pages = qwiet
+        .api()
+        .list_org_findings()
+        .org_id(org())
+        .paginate()
+        .pages();
     let results = pages_without_panic(pages, "page i64::MAX")
         .await
         .unwrap_or_else(|failure| panic!("{failure}"));
@@ -780,6 +812,8 @@ async fn a_next_page_to_another_host_is_never_requested() {
         ),
         format!("{base}/api/v4/../../internal/orgs/{ORG}/findings{query}"),
         format!("/internal/orgs/{ORG}/findings{query}"),
+        // Same origin, a path that only starts with the base path's text.
+        format!("{base}/api/v4x/orgs/{ORG}/findings{query}"),
         format!("javascript:alert(1)//{query}"),
         "http://[::1".to_string(),
     ];
@@ -793,7 +827,11 @@ async fn a_next_page_to_another_host_is_never_requested() {
         )
         .await;
         let results: Vec<Result<_, Error>> = qwiet(&server)
-            .org_findings(org(), |q| q.per_page(2))
+            .api()
+            .list_org_findings()
+            .org_id(org())
+            .per_page(2)
+            .paginate()
             .items()
             .collect()
             .await;
@@ -832,7 +870,9 @@ async fn a_jira_next_page_to_another_host_is_ignored() {
         .mount(&server)
         .await;
     let ids: Vec<_> = jira(&server)
-        .security_level_members(|q| q)
+        .issue_security()
+        .get_security_level_members()
+        .paginate()
         .page_size(10)
         .items()
         .try_collect()

@@ -5,7 +5,7 @@
 use appsec_runtime::{ConfigError, Secret, StaticToken, TokenFuture, TokenProvider};
 use appsec_sdk::jira::Vulnerabilities;
 use appsec_sdk::jira::security_info::types::VulnerabilityDetails;
-use appsec_sdk::{Error, JiraClient, QwietClient, RetryPolicy, SendExt};
+use appsec_sdk::{Error, JiraClient, Paginate, QwietClient, RetryPolicy, SendExt};
 use futures::TryStreamExt;
 use serde_json::{Value, json};
 use wiremock::matchers::any;
@@ -479,9 +479,13 @@ async fn invalid_org_uuids_are_invalid_input_naming_the_parameter() {
 async fn out_of_range_numbers_are_invalid_input() {
     let server = server().await;
     let qwiet = qwiet(&server);
-    let org = ORG.parse().unwrap();
+    let org: uuid::Uuid = ORG.parse().unwrap();
     let err = qwiet
-        .org_findings(org, |q| q.per_page(u64::MAX))
+        .api()
+        .list_org_findings()
+        .org_id(org)
+        .per_page(u64::MAX)
+        .paginate()
         .items()
         .try_collect::<Vec<_>>()
         .await;

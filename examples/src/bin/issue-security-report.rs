@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use appsec_examples::setup::Setup;
+use appsec_sdk::Paginate;
 use futures::TryStreamExt;
 
 #[tokio::main]
@@ -18,9 +19,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let setup = Setup::from_env().await?;
     let jira = &setup.jira;
 
-    let schemes: Vec<_> = jira.search_schemes(|q| q).items().try_collect().await?;
+    let schemes: Vec<_> = jira
+        .issue_security()
+        .search_security_schemes()
+        .paginate()
+        .items()
+        .try_collect()
+        .await?;
     let projects: Vec<_> = jira
-        .project_associations(|q| q)
+        .issue_security()
+        .search_projects_using_security_schemes()
+        .paginate()
         .items()
         .try_collect()
         .await?;
@@ -38,18 +47,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for scheme in schemes {
         let scheme_id = scheme.id.to_string();
         let levels: Vec<_> = jira
-            .security_levels({
-                let id = scheme_id.clone();
-                move |q| q.scheme_id(vec![id.clone()])
-            })
+            .issue_security()
+            .get_security_levels()
+            .scheme_id(vec![scheme_id.clone()])
+            .paginate()
             .items()
             .try_collect()
             .await?;
         let members: Vec<_> = jira
-            .security_level_members({
-                let id = scheme_id.clone();
-                move |q| q.scheme_id(vec![id.clone()])
-            })
+            .issue_security()
+            .get_security_level_members()
+            .scheme_id(vec![scheme_id.clone()])
+            .paginate()
             .items()
             .try_collect()
             .await?;

@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use appsec_examples::qwiet_to_jira::to_vulnerability;
 use appsec_examples::setup::Setup;
-use appsec_sdk::SendExt;
 use appsec_sdk::jira::Vulnerabilities;
+use appsec_sdk::{Paginate, SendExt};
 use futures::TryStreamExt;
 
 #[tokio::main]
@@ -33,10 +33,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for scheme in &schemes.issue_security_schemes {
         let id = scheme.id.map(|id| id.to_string()).unwrap_or_default();
         println!("  {id:<8} {}", scheme.name.as_deref().unwrap_or(""));
-        let filter = id.clone();
         let mut levels = setup
             .jira
-            .security_levels(move |q| q.scheme_id(vec![filter.clone()]))
+            .issue_security()
+            .get_security_levels()
+            .scheme_id(vec![id.clone()])
+            .paginate()
             .items();
         while let Some(level) = levels.try_next().await? {
             let default = if level.is_default == Some(true) {
@@ -56,7 +58,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut sample = Vec::new();
     let mut findings = setup
         .qwiet
-        .org_findings(setup.org_id, |q| q.per_page(250))
+        .api()
+        .list_org_findings()
+        .org_id(setup.org_id)
+        .per_page(250)
+        .paginate()
         .items();
     while let Some(finding) = findings.try_next().await? {
         let severity = finding

@@ -2,7 +2,6 @@
 //! and one set of credentials.
 
 mod bulk;
-mod listings;
 mod tasks;
 
 pub use bulk::{ListedAs, NOT_REPORTED, ServiceAnomaly, SubmitReport, Vulnerabilities};
@@ -20,7 +19,7 @@ pub use appsec_jira_security_info as security_info;
 /// One Jira site: issue security schemes and Security Information.
 ///
 /// ```no_run
-/// use appsec_sdk::{JiraClient, SendExt};
+/// use appsec_sdk::{JiraClient, Paginate, SendExt};
 /// use futures::TryStreamExt;
 ///
 /// # async fn run() -> Result<(), appsec_sdk::Error> {
@@ -30,7 +29,10 @@ pub use appsec_jira_security_info as security_info;
 ///
 /// // Every level of two schemes, however many pages that takes.
 /// let levels: Vec<_> = jira
-///     .security_levels(|q| q.scheme_id(vec!["10000".to_string(), "10001".to_string()]))
+///     .issue_security()
+///     .get_security_levels()
+///     .scheme_id(vec!["10000".to_string(), "10001".to_string()])
+///     .paginate()
 ///     .items()
 ///     .try_collect()
 ///     .await?;
