@@ -4,20 +4,25 @@
 //! [`hooks`], which a generated crate installs with one [`install_hooks!`] call.
 
 mod auth;
+mod body;
 pub mod connect_jwt;
 mod context;
 mod envelope;
 pub mod hooks;
+pub mod observe;
 mod operation;
 pub mod path;
 pub mod query;
+pub mod ratelimit;
 pub mod retry;
 mod secret;
 
 pub use auth::{Auth, StaticToken, TokenError, TokenFuture, TokenProvider};
 pub use context::{ClientContext, ClientContextBuilder, ConfigError, parse_base_url};
+pub use body::{DEFAULT_MAX_RESPONSE_SIZE, ResponseTooLarge};
 pub use envelope::Envelope;
 pub use operation::{OperationMeta, OperationTable};
+pub use ratelimit::RateLimits;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
 
