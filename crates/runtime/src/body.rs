@@ -99,10 +99,7 @@ pub(crate) enum ReadError {
 
 /// Reads the whole body, refusing at once a declared length above `limit`
 /// and stopping as soon as the bytes read pass it.
-pub(crate) async fn read(
-    response: &mut reqwest::Response,
-    limit: u64,
-) -> Result<Bytes, ReadError> {
+pub(crate) async fn read(response: &mut reqwest::Response, limit: u64) -> Result<Bytes, ReadError> {
     let declared = response
         .headers()
         .get(CONTENT_LENGTH)
@@ -192,7 +189,9 @@ pub(crate) fn limit_stream(mut response: reqwest::Response, limit: u64) -> reqwe
 /// beyond its time budget: a `429` made here, never sent by a server, with
 /// `Retry-After` saying when the client may send again.
 pub(crate) fn held_back(url: &reqwest::Url, wait: std::time::Duration) -> reqwest::Response {
-    let seconds = wait.as_secs().saturating_add(u64::from(wait.subsec_nanos() > 0));
+    let seconds = wait
+        .as_secs()
+        .saturating_add(u64::from(wait.subsec_nanos() > 0));
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(reqwest::header::RETRY_AFTER, seconds.into());
     let head = Head {
@@ -210,9 +209,8 @@ pub(crate) fn held_back(url: &reqwest::Url, wait: std::time::Duration) -> reqwes
 /// a generated client receive `reqwest::Error`s for failures of this kind.
 pub(crate) async fn reqwest_error(error: ResponseTooLarge) -> reqwest::Error {
     let failing = futures::stream::once(async move { Err::<Bytes, _>(error) });
-    let response = reqwest::Response::from(http::Response::new(reqwest::Body::wrap_stream(
-        failing,
-    )));
+    let response =
+        reqwest::Response::from(http::Response::new(reqwest::Body::wrap_stream(failing)));
     match response.bytes().await {
         Err(e) => e,
         Ok(_) => unreachable!("the body fails on its first chunk"),

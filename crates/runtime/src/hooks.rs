@@ -227,11 +227,19 @@ async fn attempts(
                 .budget()
                 .is_some_and(|budget| started.elapsed().saturating_add(wait) > budget);
             if over_budget {
-                notify(ctx, || Event::GaveUp { operation, attempts: sent, status: Some(429) });
+                notify(ctx, || Event::GaveUp {
+                    operation,
+                    attempts: sent,
+                    status: Some(429),
+                });
                 let held = body::held_back(request.url(), wait);
                 return with_attempts(Ok(held), sent, true);
             }
-            notify(ctx, || Event::Wait { operation, delay: wait, scope });
+            notify(ctx, || Event::Wait {
+                operation,
+                delay: wait,
+                scope,
+            });
             span.record("wait_ms", wait.as_millis() as u64);
             tokio::time::sleep(wait).await;
         }
@@ -255,7 +263,14 @@ async fn attempts(
                 } else {
                     Duration::ZERO
                 };
-                let pause = limiter.observe(&endpoint, issue.as_deref(), status, &headers, fallback, Instant::now());
+                let pause = limiter.observe(
+                    &endpoint,
+                    issue.as_deref(),
+                    status,
+                    &headers,
+                    fallback,
+                    Instant::now(),
+                );
                 if let Some(pause) = pause {
                     notify(ctx, || Event::Pause {
                         operation,
@@ -298,8 +313,17 @@ async fn attempts(
             Decision::Done => return with_attempts(result, sent, false),
             Decision::GiveUp => {
                 let status = status_of(&result);
-                tracing::warn!(operation, attempt = sent, status, "retries exhausted; returning the last response");
-                notify(ctx, || Event::GaveUp { operation, attempts: sent, status: (status != 0).then_some(status) });
+                tracing::warn!(
+                    operation,
+                    attempt = sent,
+                    status,
+                    "retries exhausted; returning the last response"
+                );
+                notify(ctx, || Event::GaveUp {
+                    operation,
+                    attempts: sent,
+                    status: (status != 0).then_some(status),
+                });
                 return with_attempts(result, sent, true);
             }
             Decision::Wait(delay, reason) => {

@@ -18,8 +18,8 @@ pub mod retry;
 mod secret;
 
 pub use auth::{Auth, StaticToken, TokenError, TokenFuture, TokenProvider};
-pub use context::{ClientContext, ClientContextBuilder, ConfigError, parse_base_url};
 pub use body::{DEFAULT_MAX_RESPONSE_SIZE, ResponseTooLarge};
+pub use context::{ClientContext, ClientContextBuilder, ConfigError, parse_base_url};
 pub use envelope::Envelope;
 pub use operation::{OperationMeta, OperationTable};
 pub use ratelimit::RateLimits;

@@ -590,7 +590,8 @@ impl Limiter {
             Some(q) => (
                 q.remaining,
                 q.reset,
-                headers.near_limit || matches!((q.remaining, q.quota), (Some(r), Some(t)) if low(r, t)),
+                headers.near_limit
+                    || matches!((q.remaining, q.quota), (Some(r), Some(t)) if low(r, t)),
             ),
             None => (
                 headers.remaining,
@@ -603,8 +604,9 @@ impl Limiter {
             return Duration::ZERO;
         }
         match (remaining, reset) {
-            (Some(r), Some(t)) if r > 0 => (t / u32::try_from(r).unwrap_or(u32::MAX))
-                .min(self.settings.max_pause),
+            (Some(r), Some(t)) if r > 0 => {
+                (t / u32::try_from(r).unwrap_or(u32::MAX)).min(self.settings.max_pause)
+            }
             _ => self.settings.near_limit_spacing,
         }
     }
@@ -644,10 +646,22 @@ mod tests {
     #[test]
     fn every_reason_has_its_scope() {
         let table = [
-            ("jira-quota-global-based", Reason::GlobalQuota, Scope::Client),
-            ("jira-quota-tenant-based", Reason::TenantQuota, Scope::Client),
+            (
+                "jira-quota-global-based",
+                Reason::GlobalQuota,
+                Scope::Client,
+            ),
+            (
+                "jira-quota-tenant-based",
+                Reason::TenantQuota,
+                Scope::Client,
+            ),
             ("jira-burst-based", Reason::Burst, Scope::Endpoint),
-            ("jira-per-issue-on-write", Reason::PerIssueWrite, Scope::Issue),
+            (
+                "jira-per-issue-on-write",
+                Reason::PerIssueWrite,
+                Scope::Issue,
+            ),
             ("jira-cost-based", Reason::LegacyQuota, Scope::Client),
             ("JIRA-QUOTA-BASED", Reason::LegacyQuota, Scope::Client),
             ("something-new", Reason::Unspecified, Scope::Endpoint),
@@ -686,8 +700,18 @@ mod tests {
             parsed(&[("x-ratelimit-reset", "2026-03-26T16:00Z")]).reset,
             Some(Duration::ZERO)
         );
-        for garbage in ["soon", "2026-13-40T99:99Z", "", "1774542340", "9999999-01-01T00:00Z"] {
-            assert_eq!(parsed(&[("x-ratelimit-reset", garbage)]).reset, None, "{garbage:?}");
+        for garbage in [
+            "soon",
+            "2026-13-40T99:99Z",
+            "",
+            "1774542340",
+            "9999999-01-01T00:00Z",
+        ] {
+            assert_eq!(
+                parsed(&[("x-ratelimit-reset", garbage)]).reset,
+                None,
+                "{garbage:?}"
+            );
         }
     }
 
@@ -696,7 +720,10 @@ mod tests {
         let secs = |v: &str| parsed(&[("retry-after", v)]).retry_after;
         assert_eq!(secs("7"), Some(Duration::from_secs(7)));
         assert_eq!(secs(" 0 "), Some(Duration::ZERO));
-        assert_eq!(secs("18446744073709551615"), Some(Duration::from_secs(u64::MAX)));
+        assert_eq!(
+            secs("18446744073709551615"),
+            Some(Duration::from_secs(u64::MAX))
+        );
         assert_eq!(
             secs("99999999999999999999999999"),
             Some(Duration::from_secs(u64::MAX))
@@ -715,7 +742,10 @@ mod tests {
             ("beta-ratelimit", "beta-ratelimit-policy"),
         ] {
             let h = parsed(&[
-                (state, "\"tenant-app-quota\";r=17842;t=2107, \"jira-burst-based\";r=3;t=1"),
+                (
+                    state,
+                    "\"tenant-app-quota\";r=17842;t=2107, \"jira-burst-based\";r=3;t=1",
+                ),
                 (policy, "\"tenant-app-quota\";q=100100;w=3600"),
             ]);
             let quota = h.quota().unwrap();
@@ -759,7 +789,10 @@ mod tests {
             let _ = h.delay();
             let _ = h.scope();
         }
-        let h = parsed(&[("ratelimit", "\"global-app-quota\";r=0;t=99999999999999999999999")]);
+        let h = parsed(&[(
+            "ratelimit",
+            "\"global-app-quota\";r=0;t=99999999999999999999999",
+        )]);
         assert_eq!(h.delay(), Some(Duration::from_secs(u64::MAX)));
         assert_eq!(h.scope(), Scope::Client);
     }
@@ -773,7 +806,10 @@ mod tests {
         ]);
         assert_eq!(h.delay(), Some(Duration::from_secs(30)));
         // A policy with quota left does not ask for a wait.
-        assert_eq!(parsed(&[("ratelimit", "\"tenant-app-quota\";r=5;t=30")]).delay(), None);
+        assert_eq!(
+            parsed(&[("ratelimit", "\"tenant-app-quota\";r=5;t=30")]).delay(),
+            None
+        );
     }
 
     fn endpoint(path: &'static str) -> EndpointKey {
@@ -784,11 +820,25 @@ mod tests {
     fn a_quota_429_pauses_every_endpoint() {
         let limiter = Limiter::new(RateLimits::default());
         let t0 = Instant::now();
-        let h = parsed(&[("retry-after", "5"), ("ratelimit-reason", "jira-quota-tenant-based")]);
-        let pause = limiter.observe(&endpoint("/a"), None, StatusCode::TOO_MANY_REQUESTS, &h, Duration::ZERO, t0);
+        let h = parsed(&[
+            ("retry-after", "5"),
+            ("ratelimit-reason", "jira-quota-tenant-based"),
+        ]);
+        let pause = limiter.observe(
+            &endpoint("/a"),
+            None,
+            StatusCode::TOO_MANY_REQUESTS,
+            &h,
+            Duration::ZERO,
+            t0,
+        );
         assert_eq!(
             pause,
-            Some(Pause { scope: Scope::Client, reason: Reason::TenantQuota, duration: Duration::from_secs(5) })
+            Some(Pause {
+                scope: Scope::Client,
+                reason: Reason::TenantQuota,
+                duration: Duration::from_secs(5)
+            })
         );
         for path in ["/a", "/b"] {
             assert_eq!(
@@ -796,15 +846,28 @@ mod tests {
                 Some((Duration::from_secs(4), Scope::Client))
             );
         }
-        assert_eq!(limiter.admit(&endpoint("/b"), None, t0 + Duration::from_secs(5)), None);
+        assert_eq!(
+            limiter.admit(&endpoint("/b"), None, t0 + Duration::from_secs(5)),
+            None
+        );
     }
 
     #[test]
     fn a_burst_429_slows_only_its_endpoint() {
         let limiter = Limiter::new(RateLimits::default());
         let t0 = Instant::now();
-        let h = parsed(&[("retry-after", "2"), ("ratelimit-reason", "jira-burst-based")]);
-        limiter.observe(&endpoint("/a"), None, StatusCode::TOO_MANY_REQUESTS, &h, Duration::ZERO, t0);
+        let h = parsed(&[
+            ("retry-after", "2"),
+            ("ratelimit-reason", "jira-burst-based"),
+        ]);
+        limiter.observe(
+            &endpoint("/a"),
+            None,
+            StatusCode::TOO_MANY_REQUESTS,
+            &h,
+            Duration::ZERO,
+            t0,
+        );
         assert_eq!(limiter.admit(&endpoint("/b"), None, t0), None);
         assert_eq!(
             limiter.admit(&EndpointKey::new(Method::POST, "/a"), None, t0),
@@ -827,9 +890,19 @@ mod tests {
     fn writes_to_one_issue_are_spaced() {
         let limiter = Limiter::new(RateLimits::default());
         let t0 = Instant::now();
-        let h = parsed(&[("retry-after", "1"), ("ratelimit-reason", "jira-per-issue-on-write")]);
+        let h = parsed(&[
+            ("retry-after", "1"),
+            ("ratelimit-reason", "jira-per-issue-on-write"),
+        ]);
         let put = EndpointKey::new(Method::PUT, "/issue/{id}");
-        limiter.observe(&put, Some("/issue/A-1"), StatusCode::TOO_MANY_REQUESTS, &h, Duration::ZERO, t0);
+        limiter.observe(
+            &put,
+            Some("/issue/A-1"),
+            StatusCode::TOO_MANY_REQUESTS,
+            &h,
+            Duration::ZERO,
+            t0,
+        );
         assert_eq!(limiter.admit(&put, Some("/issue/A-2"), t0), None);
         let t1 = t0 + Duration::from_secs(1);
         assert_eq!(limiter.admit(&put, Some("/issue/A-1"), t1), None);
@@ -848,7 +921,10 @@ mod tests {
             ("ratelimit", "\"tenant-app-quota\";r=10;t=20"),
             ("ratelimit-policy", "\"tenant-app-quota\";q=1000;w=3600"),
         ]);
-        assert_eq!(limiter.observe(&endpoint("/a"), None, ok, &low, Duration::ZERO, t0), None);
+        assert_eq!(
+            limiter.observe(&endpoint("/a"), None, ok, &low, Duration::ZERO, t0),
+            None
+        );
         assert_eq!(limiter.admit(&endpoint("/a"), None, t0), None);
         assert_eq!(
             limiter.admit(&endpoint("/b"), None, t0),
@@ -865,22 +941,38 @@ mod tests {
 
         let empty = parsed(&[("beta-ratelimit", "\"tenant-app-quota\";r=0;t=7")]);
         let pause = limiter.observe(&endpoint("/a"), None, ok, &empty, Duration::ZERO, t5);
-        assert_eq!(pause.map(|p| (p.scope, p.duration)), Some((Scope::Client, Duration::from_secs(7))));
+        assert_eq!(
+            pause.map(|p| (p.scope, p.duration)),
+            Some((Scope::Client, Duration::from_secs(7)))
+        );
         assert_eq!(
             limiter.admit(&endpoint("/z"), None, t5),
             Some((Duration::from_secs(7), Scope::Client))
         );
         let flagged = parsed(&[("x-ratelimit-nearlimit", "true")]);
         limiter.observe(&endpoint("/a"), None, ok, &flagged, Duration::ZERO, t5);
-        assert_eq!(limiter.settings().near_limit_spacing, Duration::from_millis(100));
+        assert_eq!(
+            limiter.settings().near_limit_spacing,
+            Duration::from_millis(100)
+        );
     }
 
     #[test]
     fn huge_server_delays_are_capped_not_overflowed() {
         let limiter = Limiter::new(RateLimits::default().with_max_pause(Duration::from_secs(60)));
         let t0 = Instant::now();
-        let h = parsed(&[("retry-after", "18446744073709551615"), ("ratelimit-reason", "jira-quota-global-based")]);
-        let pause = limiter.observe(&endpoint("/a"), None, StatusCode::TOO_MANY_REQUESTS, &h, Duration::ZERO, t0);
+        let h = parsed(&[
+            ("retry-after", "18446744073709551615"),
+            ("ratelimit-reason", "jira-quota-global-based"),
+        ]);
+        let pause = limiter.observe(
+            &endpoint("/a"),
+            None,
+            StatusCode::TOO_MANY_REQUESTS,
+            &h,
+            Duration::ZERO,
+            t0,
+        );
         assert_eq!(pause.map(|p| p.duration), Some(Duration::from_secs(60)));
         assert_eq!(
             limiter.admit(&endpoint("/a"), None, t0),
@@ -892,8 +984,21 @@ mod tests {
     fn switched_off_it_holds_nothing_back() {
         let limiter = Limiter::new(RateLimits::off());
         let t0 = Instant::now();
-        let h = parsed(&[("retry-after", "5"), ("ratelimit-reason", "jira-quota-tenant-based")]);
-        assert_eq!(limiter.observe(&endpoint("/a"), None, StatusCode::TOO_MANY_REQUESTS, &h, Duration::ZERO, t0), None);
+        let h = parsed(&[
+            ("retry-after", "5"),
+            ("ratelimit-reason", "jira-quota-tenant-based"),
+        ]);
+        assert_eq!(
+            limiter.observe(
+                &endpoint("/a"),
+                None,
+                StatusCode::TOO_MANY_REQUESTS,
+                &h,
+                Duration::ZERO,
+                t0
+            ),
+            None
+        );
         assert_eq!(limiter.admit(&endpoint("/a"), None, t0), None);
     }
 }

@@ -378,7 +378,10 @@ mod tests {
     }
 
     fn parsed(pairs: &[(&'static str, &str)]) -> RateLimitHeaders {
-        RateLimitHeaders::parse(&headers(pairs), SystemTime::UNIX_EPOCH + Duration::from_secs(1_774_542_328))
+        RateLimitHeaders::parse(
+            &headers(pairs),
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_774_542_328),
+        )
     }
 
     #[test]
@@ -388,52 +391,234 @@ mod tests {
         let ms = Duration::from_millis;
         let s = Duration::from_secs;
         let none = parsed(&[]);
-        let quota = parsed(&[("retry-after", "20"), ("ratelimit-reason", "jira-quota-tenant-based")]);
-        let burst = parsed(&[("retry-after", "1"), ("beta-ratelimit-reason", "jira-burst-based")]);
-        let issue = parsed(&[("x-ratelimit-reset", "2026-03-26T16:25:31Z"), ("ratelimit-reason", "jira-per-issue-on-write")]);
+        let quota = parsed(&[
+            ("retry-after", "20"),
+            ("ratelimit-reason", "jira-quota-tenant-based"),
+        ]);
+        let burst = parsed(&[
+            ("retry-after", "1"),
+            ("beta-ratelimit-reason", "jira-burst-based"),
+        ]);
+        let issue = parsed(&[
+            ("x-ratelimit-reset", "2026-03-26T16:25:31Z"),
+            ("ratelimit-reason", "jira-per-issue-on-write"),
+        ]);
         let structured = parsed(&[("ratelimit", "\"global-app-quota\";r=0;t=45")]);
         let busy = parsed(&[("retry-after", "4")]);
         let huge = parsed(&[("retry-after", "18446744073709551615")]);
-        let garbage = parsed(&[("retry-after", "soon"), ("x-ratelimit-reset", "later"), ("ratelimit", ";;r=x")]);
+        let garbage = parsed(&[
+            ("retry-after", "soon"),
+            ("x-ratelimit-reset", "later"),
+            ("ratelimit", ";;r=x"),
+        ]);
         let status = |c: u16| StatusCode::from_u16(c).unwrap();
         let table: Vec<(&str, Outcome<'_>, Attempt, Duration, Decision)> = vec![
-            ("success", Outcome::Response(status(200), &none), attempt(1, false), Duration::ZERO, Done),
-            ("client error", Outcome::Response(status(400), &none), attempt(1, true), Duration::ZERO, Done),
-            ("500 is not retried", Outcome::Response(status(500), &none), attempt(1, true), Duration::ZERO, Done),
-            ("429 without headers backs off", Outcome::Response(status(429), &none), attempt(2, false), Duration::ZERO, Wait(ms(20), R::RateLimited(Reason::Unspecified))),
-            ("quota 429 waits for Retry-After", Outcome::Response(status(429), &quota), attempt(1, false), Duration::ZERO, Wait(s(20), R::RateLimited(Reason::TenantQuota))),
-            ("burst 429", Outcome::Response(status(429), &burst), attempt(1, false), Duration::ZERO, Wait(s(1), R::RateLimited(Reason::Burst))),
-            ("per-issue 429 waits for the minute-less reset", Outcome::Response(status(429), &issue), attempt(1, false), Duration::ZERO, Wait(s(3), R::RateLimited(Reason::PerIssueWrite))),
-            ("RateLimit r=0 waits for t", Outcome::Response(status(429), &structured), attempt(1, false), Duration::ZERO, Wait(s(45), R::RateLimited(Reason::Unspecified))),
-            ("503 with Retry-After", Outcome::Response(status(503), &busy), attempt(1, false), Duration::ZERO, Wait(s(4), R::Unavailable)),
-            ("502 for a safe request", Outcome::Response(status(502), &none), attempt(1, true), Duration::ZERO, Wait(ms(10), R::Gateway)),
-            ("502 for an unsafe request", Outcome::Response(status(502), &none), attempt(1, false), Duration::ZERO, Done),
-            ("connect failures retry even for POST", Outcome::Connect, attempt(3, false), Duration::ZERO, Wait(ms(40), R::Connect)),
-            ("unresolvable host fails at once", Outcome::Unresolved, attempt(1, true), Duration::ZERO, Done),
-            ("transport failure, safe", Outcome::Transport, attempt(1, true), Duration::ZERO, Wait(ms(10), R::Transport)),
-            ("transport failure, unsafe", Outcome::Transport, attempt(1, false), Duration::ZERO, Done),
-            ("body cut short, safe", Outcome::Body, attempt(1, true), Duration::ZERO, Wait(ms(10), R::Body)),
-            ("body cut short, unsafe", Outcome::Body, attempt(1, false), Duration::ZERO, Done),
-            ("body too large", Outcome::TooLarge, attempt(1, true), Duration::ZERO, Done),
-            ("out of retries", Outcome::Response(status(429), &burst), attempt(4, false), Duration::ZERO, GiveUp),
-            ("delay beyond the budget", Outcome::Response(status(429), &quota), Attempt { spent: s(45), ..attempt(1, false) }, Duration::ZERO, GiveUp),
-            ("overflowing Retry-After gives up", Outcome::Response(status(429), &huge), attempt(1, false), Duration::ZERO, GiveUp),
-            ("garbage headers back off", Outcome::Response(status(429), &garbage), attempt(1, false), Duration::ZERO, Wait(ms(10), R::RateLimited(Reason::Unspecified))),
-            ("shared pause is longer", Outcome::Response(status(429), &burst), attempt(1, false), s(7), Wait(s(7), R::RateLimited(Reason::Burst))),
-            ("shared pause beyond the budget", Outcome::Connect, attempt(1, false), s(61), GiveUp),
-            ("unclonable body", Outcome::Response(status(429), &burst), Attempt { resendable: false, ..attempt(1, false) }, Duration::ZERO, Done),
+            (
+                "success",
+                Outcome::Response(status(200), &none),
+                attempt(1, false),
+                Duration::ZERO,
+                Done,
+            ),
+            (
+                "client error",
+                Outcome::Response(status(400), &none),
+                attempt(1, true),
+                Duration::ZERO,
+                Done,
+            ),
+            (
+                "500 is not retried",
+                Outcome::Response(status(500), &none),
+                attempt(1, true),
+                Duration::ZERO,
+                Done,
+            ),
+            (
+                "429 without headers backs off",
+                Outcome::Response(status(429), &none),
+                attempt(2, false),
+                Duration::ZERO,
+                Wait(ms(20), R::RateLimited(Reason::Unspecified)),
+            ),
+            (
+                "quota 429 waits for Retry-After",
+                Outcome::Response(status(429), &quota),
+                attempt(1, false),
+                Duration::ZERO,
+                Wait(s(20), R::RateLimited(Reason::TenantQuota)),
+            ),
+            (
+                "burst 429",
+                Outcome::Response(status(429), &burst),
+                attempt(1, false),
+                Duration::ZERO,
+                Wait(s(1), R::RateLimited(Reason::Burst)),
+            ),
+            (
+                "per-issue 429 waits for the minute-less reset",
+                Outcome::Response(status(429), &issue),
+                attempt(1, false),
+                Duration::ZERO,
+                Wait(s(3), R::RateLimited(Reason::PerIssueWrite)),
+            ),
+            (
+                "RateLimit r=0 waits for t",
+                Outcome::Response(status(429), &structured),
+                attempt(1, false),
+                Duration::ZERO,
+                Wait(s(45), R::RateLimited(Reason::Unspecified)),
+            ),
+            (
+                "503 with Retry-After",
+                Outcome::Response(status(503), &busy),
+                attempt(1, false),
+                Duration::ZERO,
+                Wait(s(4), R::Unavailable),
+            ),
+            (
+                "502 for a safe request",
+                Outcome::Response(status(502), &none),
+                attempt(1, true),
+                Duration::ZERO,
+                Wait(ms(10), R::Gateway),
+            ),
+            (
+                "502 for an unsafe request",
+                Outcome::Response(status(502), &none),
+                attempt(1, false),
+                Duration::ZERO,
+                Done,
+            ),
+            (
+                "connect failures retry even for POST",
+                Outcome::Connect,
+                attempt(3, false),
+                Duration::ZERO,
+                Wait(ms(40), R::Connect),
+            ),
+            (
+                "unresolvable host fails at once",
+                Outcome::Unresolved,
+                attempt(1, true),
+                Duration::ZERO,
+                Done,
+            ),
+            (
+                "transport failure, safe",
+                Outcome::Transport,
+                attempt(1, true),
+                Duration::ZERO,
+                Wait(ms(10), R::Transport),
+            ),
+            (
+                "transport failure, unsafe",
+                Outcome::Transport,
+                attempt(1, false),
+                Duration::ZERO,
+                Done,
+            ),
+            (
+                "body cut short, safe",
+                Outcome::Body,
+                attempt(1, true),
+                Duration::ZERO,
+                Wait(ms(10), R::Body),
+            ),
+            (
+                "body cut short, unsafe",
+                Outcome::Body,
+                attempt(1, false),
+                Duration::ZERO,
+                Done,
+            ),
+            (
+                "body too large",
+                Outcome::TooLarge,
+                attempt(1, true),
+                Duration::ZERO,
+                Done,
+            ),
+            (
+                "out of retries",
+                Outcome::Response(status(429), &burst),
+                attempt(4, false),
+                Duration::ZERO,
+                GiveUp,
+            ),
+            (
+                "delay beyond the budget",
+                Outcome::Response(status(429), &quota),
+                Attempt {
+                    spent: s(45),
+                    ..attempt(1, false)
+                },
+                Duration::ZERO,
+                GiveUp,
+            ),
+            (
+                "overflowing Retry-After gives up",
+                Outcome::Response(status(429), &huge),
+                attempt(1, false),
+                Duration::ZERO,
+                GiveUp,
+            ),
+            (
+                "garbage headers back off",
+                Outcome::Response(status(429), &garbage),
+                attempt(1, false),
+                Duration::ZERO,
+                Wait(ms(10), R::RateLimited(Reason::Unspecified)),
+            ),
+            (
+                "shared pause is longer",
+                Outcome::Response(status(429), &burst),
+                attempt(1, false),
+                s(7),
+                Wait(s(7), R::RateLimited(Reason::Burst)),
+            ),
+            (
+                "shared pause beyond the budget",
+                Outcome::Connect,
+                attempt(1, false),
+                s(61),
+                GiveUp,
+            ),
+            (
+                "unclonable body",
+                Outcome::Response(status(429), &burst),
+                Attempt {
+                    resendable: false,
+                    ..attempt(1, false)
+                },
+                Duration::ZERO,
+                Done,
+            ),
         ];
         for (name, outcome, attempt, held, expected) in table {
             assert_eq!(decide(outcome, attempt, held, &fast()), expected, "{name}");
         }
         assert_eq!(
-            decide(Outcome::Response(status(429), &burst), attempt(1, false), Duration::ZERO, &RetryPolicy::none()),
+            decide(
+                Outcome::Response(status(429), &burst),
+                attempt(1, false),
+                Duration::ZERO,
+                &RetryPolicy::none()
+            ),
             Done
         );
         let unbounded = fast().without_budget();
         assert_eq!(
-            decide(Outcome::Response(status(429), &huge), attempt(1, false), Duration::ZERO, &unbounded),
-            Wait(Duration::from_secs(u64::MAX), R::RateLimited(Reason::Unspecified))
+            decide(
+                Outcome::Response(status(429), &huge),
+                attempt(1, false),
+                Duration::ZERO,
+                &unbounded
+            ),
+            Wait(
+                Duration::from_secs(u64::MAX),
+                R::RateLimited(Reason::Unspecified)
+            )
         );
     }
 }

@@ -7,10 +7,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use appsec_sdk::observe::{Event, Observer};
-use appsec_sdk::{Error, JiraClient, RateLimits, ResponseTooLarge, RetryPolicy, SendExt};
 use appsec_runtime::ratelimit::{Reason, Scope};
 use appsec_runtime::retry::RetryReason;
+use appsec_sdk::observe::{Event, Observer};
+use appsec_sdk::{Error, JiraClient, RateLimits, ResponseTooLarge, RetryPolicy, SendExt};
 use futures::TryStreamExt;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -152,10 +152,18 @@ struct Served {
 
 /// Mounts both listings; the levels listing answers its `limit_at`-th
 /// request with `limited`.
-async fn mount(server: &MockServer, total: usize, limit_at: usize, limited: ResponseTemplate) -> Served {
+async fn mount(
+    server: &MockServer,
+    total: usize,
+    limit_at: usize,
+    limited: ResponseTemplate,
+) -> Served {
     let arrivals = Arrivals::default();
     let limited_at = Arc::new(Mutex::new(None));
-    for (route, item, limit_at) in [(MEMBERS, member as fn(usize) -> _, None), (LEVELS, level, Some(limit_at))] {
+    for (route, item, limit_at) in [
+        (MEMBERS, member as fn(usize) -> _, None),
+        (LEVELS, level, Some(limit_at)),
+    ] {
         Mock::given(method("GET"))
             .and(path(route))
             .respond_with(Pages {
@@ -191,7 +199,10 @@ async fn both_streams(jira: &JiraClient) -> (Vec<String>, Vec<String>) {
         .map_ok(|m| m.id)
         .try_collect::<Vec<_>>();
     let (levels, members) = tokio::join!(levels, members);
-    (levels.expect("levels listed"), members.expect("members listed"))
+    (
+        levels.expect("levels listed"),
+        members.expect("members listed"),
+    )
 }
 
 fn ids(n: usize) -> Vec<String> {
@@ -234,7 +245,10 @@ async fn one_quota_429_pauses_both_streams_until_the_reset() {
         Reason::TenantQuota
     )));
     assert!(
-        seen.contains(&Seen::Wait("get_security_level_members".into(), Scope::Client)),
+        seen.contains(&Seen::Wait(
+            "get_security_level_members".into(),
+            Scope::Client
+        )),
         "the other stream waited for the quota: {seen:?}"
     );
     assert!(seen.contains(&Seen::Retry(
@@ -304,7 +318,11 @@ async fn an_overflowing_retry_after_gives_up_at_once_with_the_response() {
         .mount(&server)
         .await;
     let events = Arc::new(Events::default());
-    let jira = client(&server.uri(), &events, fast_retries().with_budget(Duration::from_secs(30)));
+    let jira = client(
+        &server.uri(),
+        &events,
+        fast_retries().with_budget(Duration::from_secs(30)),
+    );
 
     let err = jira
         .issue_security()
@@ -323,7 +341,11 @@ async fn an_overflowing_retry_after_gives_up_at_once_with_the_response() {
         other => panic!("expected RetriesExhausted, got {other:?}"),
     }
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
-    assert!(events.all().contains(&Seen::GaveUp("get_security_levels".into())));
+    assert!(
+        events
+            .all()
+            .contains(&Seen::GaveUp("get_security_levels".into()))
+    );
 }
 
 /// A loopback server that answers each connection, in order, with the
@@ -398,7 +420,11 @@ async fn a_body_cut_short_is_retried_for_a_get() {
 #[tokio::test]
 async fn an_unresolvable_host_fails_at_once_naming_it() {
     let events = Arc::new(Events::default());
-    let jira = client("https://no-such-site.invalid", &events, RetryPolicy::default());
+    let jira = client(
+        "https://no-such-site.invalid",
+        &events,
+        RetryPolicy::default(),
+    );
 
     let err = jira
         .issue_security()
@@ -410,7 +436,11 @@ async fn an_unresolvable_host_fails_at_once_naming_it() {
 
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert!(err.to_string().contains("no-such-site.invalid"), "{err}");
-    assert!(events.all().is_empty(), "no retry, no wait: {:?}", events.all());
+    assert!(
+        events.all().is_empty(),
+        "no retry, no wait: {:?}",
+        events.all()
+    );
 }
 
 async fn too_large(answer: Vec<u8>, endless: bool) -> Error {
@@ -436,7 +466,9 @@ async fn too_large(answer: Vec<u8>, endless: bool) -> Error {
 
 #[tokio::test]
 async fn huge_and_endless_bodies_end_the_call_with_a_typed_error() {
-    let declared = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2147483648\r\n\r\n[".to_vec();
+    let declared =
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2147483648\r\n\r\n["
+            .to_vec();
     let err = too_large(declared, false).await;
     assert_eq!(
         ResponseTooLarge::find(&err),
@@ -447,7 +479,9 @@ async fn huge_and_endless_bodies_end_the_call_with_a_typed_error() {
         "{err:?}"
     );
 
-    let endless = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    let endless =
+        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+            .to_vec();
     let err = too_large(endless, true).await;
     assert_eq!(
         ResponseTooLarge::find(&err),
@@ -485,8 +519,18 @@ async fn without_shared_state_each_stream_meets_the_limit_itself() {
         .lock()
         .unwrap()
         .iter()
-        .filter(|(at, p)| *at > limited_at && *at < limited_at + Duration::from_millis(900) && p == MEMBERS)
+        .filter(|(at, p)| {
+            *at > limited_at && *at < limited_at + Duration::from_millis(900) && p == MEMBERS
+        })
         .count();
-    assert!(members_during_pause > 0, "the other stream was not held back");
-    assert!(!events.all().iter().any(|s| matches!(s, Seen::Wait(..) | Seen::Pause(..))));
+    assert!(
+        members_during_pause > 0,
+        "the other stream was not held back"
+    );
+    assert!(
+        !events
+            .all()
+            .iter()
+            .any(|s| matches!(s, Seen::Wait(..) | Seen::Pause(..)))
+    );
 }
