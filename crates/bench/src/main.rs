@@ -8,13 +8,14 @@
 //! ```
 //!
 //! Sections: `memory` (runs first, while the process is fresh), `jwt`,
-//! `decoding`, `overhead`, `pagination`.
+//! `decoding`, `overhead`, `pagination`, `ratelimit`.
 
 mod decoding;
 mod jwt;
 mod memory;
 mod overhead;
 mod pagination;
+mod ratelimit;
 mod report;
 mod server;
 mod stats;
@@ -24,7 +25,14 @@ use std::time::Instant;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-const SECTIONS: [&str; 5] = ["memory", "jwt", "decoding", "overhead", "pagination"];
+const SECTIONS: [&str; 6] = [
+    "memory",
+    "jwt",
+    "decoding",
+    "overhead",
+    "pagination",
+    "ratelimit",
+];
 
 /// Sizes of every measurement.
 #[derive(Debug, Clone)]
@@ -37,6 +45,7 @@ struct Plan {
     decoding: decoding::Sizes,
     overhead: overhead::Sizes,
     pagination: pagination::Sizes,
+    ratelimit: ratelimit::Sizes,
 }
 
 impl Plan {
@@ -64,6 +73,12 @@ impl Plan {
                 delay_ms: 20,
                 repeats: 3,
             },
+            ratelimit: ratelimit::Sizes {
+                vulnerabilities: 20_000,
+                members: 10_000,
+                quota_points: 2_500,
+                window: std::time::Duration::from_secs(5),
+            },
         }
     }
 
@@ -90,6 +105,12 @@ impl Plan {
                 members: 500,
                 delay_ms: 20,
                 repeats: 1,
+            },
+            ratelimit: ratelimit::Sizes {
+                vulnerabilities: 400,
+                members: 500,
+                quota_points: 300,
+                window: std::time::Duration::from_secs(1),
             },
         }
     }
@@ -190,6 +211,10 @@ fn run(plan: &Plan) -> Result<(), BoxError> {
     if plan.runs("pagination") {
         let result = runtime.block_on(pagination::run(plan.pagination))?;
         report::pagination(&result, &mut targets);
+    }
+    if plan.runs("ratelimit") {
+        let results = runtime.block_on(ratelimit::run(plan.ratelimit))?;
+        ratelimit::print(plan.ratelimit, &results);
     }
     targets.print();
     println!("Total time: {:.1} s", started.elapsed().as_secs_f64());

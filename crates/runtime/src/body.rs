@@ -111,18 +111,34 @@ pub(crate) async fn read(response: &mut reqwest::Response, limit: u64) -> Result
             declared: Some(n),
         }));
     }
-    let capacity = declared.unwrap_or(0).min(limit).min(1 << 20) as usize;
-    let mut buf = BytesMut::with_capacity(capacity);
+    // Most bodies arrive as one chunk: that one is handed on without a copy.
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    let mut total = 0u64;
     while let Some(chunk) = response.chunk().await.map_err(ReadError::Transport)? {
-        if (buf.len() as u64).saturating_add(chunk.len() as u64) > limit {
+        total = total.saturating_add(chunk.len() as u64);
+        if total > limit {
             return Err(ReadError::TooLarge(ResponseTooLarge {
                 limit,
                 declared: None,
             }));
         }
-        buf.extend_from_slice(&chunk);
+        match (&mut joined, first.take()) {
+            (Some(buf), _) => buf.extend_from_slice(&chunk),
+            (None, None) => first = Some(chunk),
+            (None, Some(head)) => {
+                let capacity = declared.unwrap_or(0).clamp(total, limit).min(1 << 24);
+                let mut buf = BytesMut::with_capacity(capacity as usize);
+                buf.extend_from_slice(&head);
+                buf.extend_from_slice(&chunk);
+                joined = Some(buf);
+            }
+        }
     }
-    Ok(buf.freeze())
+    Ok(match joined {
+        Some(buf) => buf.freeze(),
+        None => first.unwrap_or_default(),
+    })
 }
 
 /// The parts of a response besides its body.

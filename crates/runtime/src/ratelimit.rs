@@ -411,6 +411,37 @@ struct State {
     client: Lane,
     endpoints: HashMap<EndpointKey, Lane>,
     issues: HashMap<String, Lane>,
+    /// The quota's `remaining` in the last response that reported it.
+    last_remaining: Option<u64>,
+    /// Points one request costs, on average, learnt from how `remaining`
+    /// falls between responses (reads of many objects cost many points).
+    cost: f64,
+}
+
+impl State {
+    fn learn_cost(&mut self, remaining: u64) {
+        if let Some(last) = self.last_remaining
+            && remaining < last
+        {
+            let sample = (last - remaining) as f64;
+            self.cost = if self.cost > 0.0 {
+                0.7 * self.cost + 0.3 * sample
+            } else {
+                sample
+            };
+        }
+        self.last_remaining = Some(remaining);
+    }
+
+    /// Pauses the whole client; spacing learnt in the old window ends with it.
+    fn pause_client(&mut self, at: Instant) -> bool {
+        let started = self.client.pause_until(at);
+        if started {
+            self.client.spacing = Duration::ZERO;
+            self.client.next_slot = None;
+        }
+        started
+    }
 }
 
 /// Above this many issue lanes, idle ones are forgotten.
@@ -527,7 +558,7 @@ impl Limiter {
             let scope = headers.scope();
             let (at, duration) = until(headers.delay().unwrap_or(fallback));
             let started = match (scope, issue) {
-                (Scope::Client, _) => state.client.pause_until(at),
+                (Scope::Client, _) => state.pause_client(at),
                 (Scope::Issue, Some(key)) => {
                     if state.issues.len() >= MAX_ISSUE_LANES {
                         state.issues.retain(|_, lane| !lane.idle(now));
@@ -568,13 +599,18 @@ impl Limiter {
         {
             let (at, duration) = until(reset);
             let reason = headers.reason.unwrap_or(Reason::TenantQuota);
-            return state.client.pause_until(at).then_some(Pause {
+            state.last_remaining = None;
+            return state.pause_client(at).then_some(Pause {
                 scope: Scope::Client,
                 reason,
                 duration,
             });
         }
-        state.client.spacing = self.spacing_near_limit(headers);
+        if let Some(remaining) = quota.and_then(|q| q.remaining) {
+            state.learn_cost(remaining);
+        }
+        let cost = state.cost.max(1.0);
+        state.client.spacing = self.spacing_near_limit(headers, cost);
         if state.client.spacing.is_zero() {
             state.client.next_slot = None;
         }
@@ -583,7 +619,7 @@ impl Limiter {
 
     /// The pace that spreads what is left of the quota over the time to the
     /// reset, once little is left; zero otherwise.
-    fn spacing_near_limit(&self, headers: &RateLimitHeaders) -> Duration {
+    fn spacing_near_limit(&self, headers: &RateLimitHeaders, cost: f64) -> Duration {
         let share = self.settings.near_limit_share;
         let low = |remaining: u64, quota: u64| (remaining as f64) < (quota as f64) * share;
         let (remaining, reset, near) = match headers.quota() {
@@ -604,8 +640,13 @@ impl Limiter {
             return Duration::ZERO;
         }
         match (remaining, reset) {
+            // As many requests as the points left pay for (the last one may
+            // take the remainder), spread evenly up to the reset.
             (Some(r), Some(t)) if r > 0 => {
-                (t / u32::try_from(r).unwrap_or(u32::MAX)).min(self.settings.max_pause)
+                let requests = (r as f64 / cost).ceil().max(1.0);
+                Duration::try_from_secs_f64(t.as_secs_f64() / requests)
+                    .unwrap_or(self.settings.max_pause)
+                    .min(self.settings.max_pause)
             }
             _ => self.settings.near_limit_spacing,
         }
@@ -955,6 +996,34 @@ mod tests {
             limiter.settings().near_limit_spacing,
             Duration::from_millis(100)
         );
+    }
+
+    #[test]
+    fn spacing_counts_what_a_request_costs_and_ends_with_the_window() {
+        let limiter = Limiter::new(RateLimits::default());
+        let t0 = Instant::now();
+        let ok = StatusCode::OK;
+        let at = |r: u32| {
+            let state = format!("\"tenant-app-quota\";r={r};t=10");
+            let mut map = headers(&[("ratelimit-policy", "\"tenant-app-quota\";q=10000;w=3600")]);
+            map.insert("ratelimit", HeaderValue::from_str(&state).unwrap());
+            RateLimitHeaders::parse(&map, now())
+        };
+        // Each request costs 50 points: 400 points left pay for 8 requests in 10 s.
+        for r in [550, 500, 450, 400] {
+            limiter.observe(&endpoint("/a"), None, ok, &at(r), Duration::ZERO, t0);
+        }
+        assert_eq!(limiter.admit(&endpoint("/a"), None, t0), None);
+        assert_eq!(
+            limiter.admit(&endpoint("/a"), None, t0),
+            Some((Duration::from_millis(1250), Scope::Client))
+        );
+        // The pause at r=0 drops the old window's spacing and reservations.
+        let empty = parsed(&[("ratelimit", "\"tenant-app-quota\";r=0;t=3")]);
+        limiter.observe(&endpoint("/a"), None, ok, &empty, Duration::ZERO, t0);
+        let t3 = t0 + Duration::from_secs(3);
+        assert_eq!(limiter.admit(&endpoint("/a"), None, t3), None);
+        assert_eq!(limiter.admit(&endpoint("/a"), None, t3), None);
     }
 
     #[test]

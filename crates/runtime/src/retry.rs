@@ -114,30 +114,6 @@ impl RetryPolicy {
     }
 }
 
-/// Why an attempt might be repeated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cause {
-    /// The server answered with this status.
-    Status(StatusCode),
-    /// The connection could not be made, so the request was never sent.
-    Connect,
-    /// The request may have reached the server (timeout, reset).
-    Transport,
-}
-
-/// Whether `cause` justifies another attempt for a request that is (or is
-/// not) safe to repeat.
-pub fn is_retryable(cause: Cause, idempotent: bool) -> bool {
-    match cause {
-        // Rate limits: the server did not act on the request.
-        Cause::Status(StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE) => true,
-        Cause::Status(StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT) => idempotent,
-        Cause::Status(_) => false,
-        Cause::Connect => true,
-        Cause::Transport => idempotent,
-    }
-}
-
 /// The minimum wait the server asked for: `Retry-After` (seconds or an HTTP
 /// date), `X-RateLimit-Reset` (ISO 8601, with or without seconds) or the
 /// reset of an exhausted `RateLimit` policy, whichever is latest.
@@ -345,19 +321,6 @@ mod tests {
         assert_eq!(delays, [5, 10, 20, 30, 30]);
         let jittered = RetryPolicy::default().backoff(1);
         assert!(jittered >= Duration::from_secs(5) && jittered <= Duration::from_secs(10));
-    }
-
-    #[test]
-    fn only_safe_requests_retry_on_gateway_errors() {
-        let s = |c: u16| Cause::Status(StatusCode::from_u16(c).unwrap());
-        assert!(is_retryable(s(429), false));
-        assert!(is_retryable(s(503), false));
-        assert!(is_retryable(s(502), true));
-        assert!(!is_retryable(s(502), false));
-        assert!(!is_retryable(s(500), true));
-        assert!(is_retryable(Cause::Connect, false));
-        assert!(!is_retryable(Cause::Transport, false));
-        assert!(is_retryable(Cause::Transport, true));
     }
 
     fn fast() -> RetryPolicy {
