@@ -230,7 +230,7 @@ fn parse_reset(value: &str, now: SystemTime) -> Option<Duration> {
             chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%MZ").map(|at| at.and_utc())
         })
         .ok()?;
-    let at = SystemTime::try_from(at).ok()?;
+    let at = SystemTime::from(at);
     Some(at.duration_since(now).unwrap_or_default())
 }
 
@@ -411,26 +411,31 @@ struct State {
     client: Lane,
     endpoints: HashMap<EndpointKey, Lane>,
     issues: HashMap<String, Lane>,
-    /// The quota's `remaining` in the last response that reported it.
-    last_remaining: Option<u64>,
+    /// The lowest quota `remaining` and its `t` seen in the current window.
+    last_remaining: Option<(u64, Duration)>,
     /// Points one request costs, on average, learnt from how `remaining`
     /// falls between responses (reads of many objects cost many points).
     cost: f64,
 }
 
 impl State {
-    fn learn_cost(&mut self, remaining: u64) {
-        if let Some(last) = self.last_remaining
-            && remaining < last
-        {
-            let sample = (last - remaining) as f64;
-            self.cost = if self.cost > 0.0 {
-                0.7 * self.cost + 0.3 * sample
-            } else {
-                sample
-            };
+    /// Responses of concurrent requests arrive out of order, so only a new
+    /// low of `remaining` is a sample; a later reset (`t` growing) starts a
+    /// new window.
+    fn learn_cost(&mut self, remaining: u64, reset: Duration) {
+        match self.last_remaining {
+            Some((last, _)) if remaining < last => {
+                let sample = (last - remaining) as f64;
+                self.cost = if self.cost > 0.0 {
+                    0.7 * self.cost + 0.3 * sample
+                } else {
+                    sample
+                };
+            }
+            Some((_, last_reset)) if reset <= last_reset => return,
+            _ => {}
         }
-        self.last_remaining = Some(remaining);
+        self.last_remaining = Some((remaining, reset));
     }
 
     /// Pauses the whole client; spacing learnt in the old window ends with it.
@@ -606,8 +611,10 @@ impl Limiter {
                 duration,
             });
         }
-        if let Some(remaining) = quota.and_then(|q| q.remaining) {
-            state.learn_cost(remaining);
+        if let Some(q) = quota
+            && let (Some(remaining), Some(reset)) = (q.remaining, q.reset)
+        {
+            state.learn_cost(remaining, reset);
         }
         let cost = state.cost.max(1.0);
         state.client.spacing = self.spacing_near_limit(headers, cost);
@@ -663,11 +670,12 @@ fn burst_spacing(headers: &RateLimitHeaders) -> Duration {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
 
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+    /// A header map from name and value pairs.
+    pub(crate) fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (k, v) in pairs {
             map.insert(*k, HeaderValue::from_str(v).unwrap());
@@ -1009,8 +1017,9 @@ mod tests {
             map.insert("ratelimit", HeaderValue::from_str(&state).unwrap());
             RateLimitHeaders::parse(&map, now())
         };
-        // Each request costs 50 points: 400 points left pay for 8 requests in 10 s.
-        for r in [550, 500, 450, 400] {
+        // Each request costs 50 points: 400 points left pay for 8 requests
+        // in 10 s. An answer overtaken by a later one (475) is no sample.
+        for r in [550, 500, 450, 475, 400] {
             limiter.observe(&endpoint("/a"), None, ok, &at(r), Duration::ZERO, t0);
         }
         assert_eq!(limiter.admit(&endpoint("/a"), None, t0), None);

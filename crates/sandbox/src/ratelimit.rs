@@ -310,7 +310,7 @@ impl Limiter {
         {
             // Atlassian's form has no seconds; windows shorter than a
             // minute need them to mean anything.
-            let format = if self.config.window.as_secs() % 60 == 0 {
+            let format = if self.config.window.as_secs().is_multiple_of(60) {
                 "%Y-%m-%dT%H:%MZ"
             } else {
                 "%Y-%m-%dT%H:%M:%SZ"

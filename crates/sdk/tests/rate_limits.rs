@@ -150,6 +150,33 @@ struct Served {
     limited_at: Arc<Mutex<Option<Instant>>>,
 }
 
+impl Served {
+    /// Requests to `route` (any when `None`) that arrived between `from`
+    /// and `to` ms after the 429 was sent, with their offsets.
+    fn after_429(&self, from: u64, to: u64, route: Option<&str>) -> Vec<(Duration, String)> {
+        let limited_at = self.limited_at.lock().unwrap().expect("the 429 was sent");
+        let (from, to) = (
+            limited_at + Duration::from_millis(from),
+            limited_at + Duration::from_millis(to),
+        );
+        self.arrivals
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(at, path)| *at > from && *at < to && route.is_none_or(|r| r == path))
+            .map(|(at, path)| (at.duration_since(limited_at), path.clone()))
+            .collect()
+    }
+}
+
+/// A 429 with `Retry-After: 1` and this `RateLimit-Reason`.
+fn limited(reason: &str) -> ResponseTemplate {
+    ResponseTemplate::new(429)
+        .insert_header("Retry-After", "1")
+        .insert_header("RateLimit-Reason", reason)
+        .set_body_json(json!({ "errorMessages": ["Rate limit exceeded."], "errors": {} }))
+}
+
 /// Mounts both listings; the levels listing answers its `limit_at`-th
 /// request with `limited`.
 async fn mount(
@@ -212,10 +239,7 @@ fn ids(n: usize) -> Vec<String> {
 #[tokio::test]
 async fn one_quota_429_pauses_both_streams_until_the_reset() {
     let server = MockServer::start().await;
-    let quota = ResponseTemplate::new(429)
-        .insert_header("Retry-After", "1")
-        .insert_header("RateLimit-Reason", "jira-quota-tenant-based")
-        .set_body_json(json!({ "errorMessages": ["Rate limit exceeded."], "errors": {} }));
+    let quota = limited("jira-quota-tenant-based");
     let served = mount(&server, 200, 3, quota).await;
     let events = Arc::new(Events::default());
     let jira = client(&server.uri(), &events, fast_retries());
@@ -224,19 +248,9 @@ async fn one_quota_429_pauses_both_streams_until_the_reset() {
 
     assert_eq!(levels, ids(200), "every level, once, in order");
     assert_eq!(members, ids(200), "every member, once, in order");
-    let limited_at = served.limited_at.lock().unwrap().expect("the 429 was sent");
     // Requests already on the wire when the 429 left may still arrive; after
     // that nothing may reach the server until the reset a second later.
-    let quiet_from = limited_at + Duration::from_millis(50);
-    let reset = limited_at + Duration::from_millis(950);
-    let early: Vec<_> = served
-        .arrivals
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|(at, _)| *at > quiet_from && *at < reset)
-        .map(|(at, path)| (at.duration_since(limited_at), path.clone()))
-        .collect();
+    let early = served.after_429(50, 950, None);
     assert!(early.is_empty(), "requests during the pause: {early:?}");
     let seen = events.all();
     assert!(seen.contains(&Seen::Pause(
@@ -260,10 +274,7 @@ async fn one_quota_429_pauses_both_streams_until_the_reset() {
 #[tokio::test]
 async fn a_burst_429_slows_only_its_endpoint() {
     let server = MockServer::start().await;
-    let burst = ResponseTemplate::new(429)
-        .insert_header("Retry-After", "1")
-        .insert_header("RateLimit-Reason", "jira-burst-based")
-        .set_body_json(json!({ "errorMessages": ["Too many requests."], "errors": {} }));
+    let burst = limited("jira-burst-based");
     let served = mount(&server, 400, 3, burst).await;
     let events = Arc::new(Events::default());
     let jira = client(&server.uri(), &events, fast_retries());
@@ -272,20 +283,7 @@ async fn a_burst_429_slows_only_its_endpoint() {
 
     assert_eq!(levels, ids(400));
     assert_eq!(members, ids(400));
-    let limited_at = served.limited_at.lock().unwrap().expect("the 429 was sent");
-    let during = |route: &str| {
-        served
-            .arrivals
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(at, p)| {
-                *at > limited_at + Duration::from_millis(50)
-                    && *at < limited_at + Duration::from_millis(950)
-                    && p == route
-            })
-            .count()
-    };
+    let during = |route: &str| served.after_429(50, 950, Some(route)).len();
     assert_eq!(during(LEVELS), 0, "the limited endpoint waited");
     assert!(during(MEMBERS) > 0, "the other endpoint kept going");
     let seen = events.all();
@@ -497,9 +495,7 @@ async fn huge_and_endless_bodies_end_the_call_with_a_typed_error() {
 #[tokio::test]
 async fn without_shared_state_each_stream_meets_the_limit_itself() {
     let server = MockServer::start().await;
-    let quota = ResponseTemplate::new(429)
-        .insert_header("Retry-After", "1")
-        .insert_header("RateLimit-Reason", "jira-quota-tenant-based");
+    let quota = limited("jira-quota-tenant-based");
     let served = mount(&server, 200, 3, quota).await;
     let events = Arc::new(Events::default());
     let jira = JiraClient::builder(server.uri())
@@ -513,19 +509,10 @@ async fn without_shared_state_each_stream_meets_the_limit_itself() {
     let (levels, members) = both_streams(&jira).await;
 
     assert_eq!((levels.len(), members.len()), (200, 200));
-    let limited_at = served.limited_at.lock().unwrap().unwrap();
-    let members_during_pause = served
-        .arrivals
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|(at, p)| {
-            *at > limited_at && *at < limited_at + Duration::from_millis(900) && p == MEMBERS
-        })
-        .count();
+    let members_during_pause = served.after_429(0, 900, Some(MEMBERS)).len();
     assert!(
         members_during_pause > 0,
-        "the other stream was not held back"
+        "the other stream should not be held back"
     );
     assert!(
         !events
