@@ -433,7 +433,9 @@ impl State {
                 };
             }
             Some((_, last_reset)) if reset <= last_reset => return,
-            _ => {}
+            // A new window: slots reserved at the old window's pace are void.
+            Some(_) => self.client.next_slot = None,
+            None => {}
         }
         self.last_remaining = Some((remaining, reset));
     }
