@@ -8,7 +8,7 @@
 //! ```
 //!
 //! Sections: `memory` (runs first, while the process is fresh), `jwt`,
-//! `decoding`, `overhead`, `pagination`. With `--features peers`, the
+//! `decoding`, `overhead`, `pagination`, `ratelimit`. With `--features peers`, the
 //! overhead and pagination sections also time the `jira` and `gouqi` crates.
 
 mod decoding;
@@ -18,6 +18,7 @@ mod overhead;
 mod pagination;
 #[cfg(feature = "peers")]
 mod peers;
+mod ratelimit;
 mod report;
 mod server;
 mod stats;
@@ -27,7 +28,14 @@ use std::time::Instant;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-const SECTIONS: [&str; 5] = ["memory", "jwt", "decoding", "overhead", "pagination"];
+const SECTIONS: [&str; 6] = [
+    "memory",
+    "jwt",
+    "decoding",
+    "overhead",
+    "pagination",
+    "ratelimit",
+];
 
 /// Sizes of every measurement.
 #[derive(Debug, Clone)]
@@ -40,6 +48,7 @@ struct Plan {
     decoding: decoding::Sizes,
     overhead: overhead::Sizes,
     pagination: pagination::Sizes,
+    ratelimit: ratelimit::Sizes,
 }
 
 impl Plan {
@@ -67,6 +76,12 @@ impl Plan {
                 delay_ms: 20,
                 repeats: 3,
             },
+            ratelimit: ratelimit::Sizes {
+                vulnerabilities: 20_000,
+                members: 10_000,
+                quota_points: 2_500,
+                window: std::time::Duration::from_secs(5),
+            },
         }
     }
 
@@ -93,6 +108,12 @@ impl Plan {
                 members: 500,
                 delay_ms: 20,
                 repeats: 1,
+            },
+            ratelimit: ratelimit::Sizes {
+                vulnerabilities: 400,
+                members: 500,
+                quota_points: 300,
+                window: std::time::Duration::from_secs(1),
             },
         }
     }
@@ -195,6 +216,10 @@ fn run(plan: &Plan) -> Result<(), BoxError> {
     if plan.runs("pagination") {
         let result = runtime.block_on(pagination::run(plan.pagination))?;
         report::pagination(&result, &mut targets);
+    }
+    if plan.runs("ratelimit") {
+        let results = runtime.block_on(ratelimit::run(plan.ratelimit))?;
+        ratelimit::print(plan.ratelimit, &results);
     }
     targets.print();
     println!("Total time: {:.1} s", started.elapsed().as_secs_f64());

@@ -6,6 +6,9 @@ use std::sync::Arc;
 use reqwest::Url;
 use reqwest::header::HeaderValue;
 
+use crate::body::DEFAULT_MAX_RESPONSE_SIZE;
+use crate::observe::Observer;
+use crate::ratelimit::{Limiter, RateLimits};
 use crate::{Auth, RetryPolicy};
 
 /// A configuration the runtime refuses before anything is sent.
@@ -62,6 +65,11 @@ struct Inner {
     /// encoded once here rather than on every request.
     static_authorization: Option<HeaderValue>,
     retry: RetryPolicy,
+    /// Rate-limit state shared by every clone of this context.
+    limiter: Limiter,
+    observer: Option<Arc<dyn Observer>>,
+    max_response_size: u64,
+    max_stream_size: Option<u64>,
 }
 
 /// A base URL and the parts of it the per-request origin check compares,
@@ -89,6 +97,10 @@ impl ClientContext {
                 auth: Auth::None,
                 static_authorization: None,
                 retry: RetryPolicy::none(),
+                limiter: Limiter::new(RateLimits::off()),
+                observer: None,
+                max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
+                max_stream_size: None,
             }),
         }
     }
@@ -99,6 +111,10 @@ impl ClientContext {
             base_url: base_url.into(),
             auth: Auth::None,
             retry: RetryPolicy::default(),
+            rate_limits: RateLimits::default(),
+            observer: None,
+            max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
+            max_stream_size: None,
         }
     }
 
@@ -146,6 +162,26 @@ impl ClientContext {
     pub fn retry(&self) -> &RetryPolicy {
         &self.inner.retry
     }
+
+    /// The rate-limit state every clone of this context shares.
+    pub fn limiter(&self) -> &Limiter {
+        &self.inner.limiter
+    }
+
+    /// Who hears about retries, waits and pauses.
+    pub fn observer(&self) -> Option<&dyn Observer> {
+        self.inner.observer.as_deref()
+    }
+
+    /// The largest response body read whole, in bytes.
+    pub fn max_response_size(&self) -> u64 {
+        self.inner.max_response_size
+    }
+
+    /// The largest streamed download, in bytes, when limited.
+    pub fn max_stream_size(&self) -> Option<u64> {
+        self.inner.max_stream_size
+    }
 }
 
 /// Builds a [`ClientContext`]; see [`ClientContext::builder`].
@@ -153,6 +189,10 @@ pub struct ClientContextBuilder {
     base_url: String,
     auth: Auth,
     retry: RetryPolicy,
+    rate_limits: RateLimits,
+    observer: Option<Arc<dyn Observer>>,
+    max_response_size: u64,
+    max_stream_size: Option<u64>,
 }
 
 impl std::fmt::Debug for ClientContextBuilder {
@@ -187,6 +227,35 @@ impl ClientContextBuilder {
         self
     }
 
+    /// Sets how the shared rate-limit state behaves ([`RateLimits::off`]
+    /// leaves each request to retry its own 429s).
+    pub fn rate_limits(mut self, rate_limits: RateLimits) -> Self {
+        self.rate_limits = rate_limits;
+        self
+    }
+
+    /// Reports retries, waits and pauses to `observer`.
+    pub fn observer(mut self, observer: Arc<dyn Observer>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// The largest response body read whole (JSON and every error body),
+    /// in bytes; default [`DEFAULT_MAX_RESPONSE_SIZE`] (64 MiB). A larger
+    /// body ends the call with a [`ResponseTooLarge`](crate::ResponseTooLarge) error.
+    pub fn max_response_size(mut self, bytes: u64) -> Self {
+        self.max_response_size = bytes;
+        self
+    }
+
+    /// Also limits streamed downloads (reports, archives), which are
+    /// unlimited by default; reading past the limit fails with
+    /// [`ResponseTooLarge`](crate::ResponseTooLarge).
+    pub fn max_stream_size(mut self, bytes: u64) -> Self {
+        self.max_stream_size = Some(bytes);
+        self
+    }
+
     /// Validates the base URL and credentials.
     pub fn build(self) -> Result<ClientContext, ConfigError> {
         let url = parse_base_url(&self.base_url)?;
@@ -204,6 +273,10 @@ impl ClientContextBuilder {
                 auth: self.auth,
                 static_authorization,
                 retry: self.retry,
+                limiter: Limiter::new(self.rate_limits),
+                observer: self.observer,
+                max_response_size: self.max_response_size,
+                max_stream_size: self.max_stream_size,
             }),
         })
     }

@@ -10,8 +10,16 @@ use progenitor_client::OperationInfo;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{Method, StatusCode};
 
-use crate::retry::{Cause, is_retryable, server_delay};
-use crate::{Auth, ClientContext, OperationTable, auth};
+use std::borrow::Cow;
+use std::time::Instant;
+
+use tracing::Instrument;
+
+use crate::body::{self, ResponseTooLarge};
+use crate::observe::Event;
+use crate::ratelimit::{EndpointKey, RateLimitHeaders};
+use crate::retry::{Attempt, Decision, Outcome, decide};
+use crate::{Auth, ClientContext, OperationMeta, OperationTable, auth};
 
 /// How many attempts a call took, recorded by [`exec`] in the extensions of
 /// a final response that is not a success or that needed a retry (the
@@ -79,14 +87,18 @@ pub async fn pre(
     auth::apply(ctx, request).await
 }
 
-/// Sends a request, signing each attempt afresh (Connect JWT) and retrying
-/// as the context's [`RetryPolicy`](crate::RetryPolicy) allows.
+/// Sends a request, signing each attempt afresh (Connect JWT), holding it
+/// back while the shared rate-limit state says so, and retrying as the
+/// context's [`RetryPolicy`](crate::RetryPolicy) allows.
 ///
-/// When retries run out the last response is returned as it is, so callers
-/// see the service's own status and body. A final response that is not a
-/// success carries, in its extensions, the [`Attempts`] behind it and the
-/// service's [`ErrorFormat`](crate::ErrorFormat), so the facade can decode
-/// it from the response alone.
+/// Bodies the generated code decodes whole are read here, within the
+/// context's maximum response size, so that a failure while reading one is
+/// retried like a failure before the headers. When retries run out the last
+/// response is returned as it is, so callers see the service's own status
+/// and body. A final response that is not a success carries, in its
+/// extensions, the [`Attempts`] behind it and the service's
+/// [`ErrorFormat`](crate::ErrorFormat), so the facade can decode it from the
+/// response alone.
 pub async fn exec(
     client: &reqwest::Client,
     ctx: &ClientContext,
@@ -94,36 +106,77 @@ pub async fn exec(
     request: reqwest::Request,
     info: &OperationInfo,
 ) -> reqwest::Result<reqwest::Response> {
-    let mut response = send_attempts(client, ctx, operations, request, info).await?;
+    let span = tracing::debug_span!(
+        "appsec.call",
+        operation = info.operation_id,
+        attempt = tracing::field::Empty,
+        status = tracing::field::Empty,
+        wait_ms = tracing::field::Empty,
+    );
+    let mut response = attempts(client, ctx, operations, request, info, &span)
+        .instrument(span.clone())
+        .await?;
     if !response.status().is_success() {
         response.extensions_mut().insert(operations.error_format);
     }
     Ok(response)
 }
 
-async fn send_attempts(
+async fn attempts(
     client: &reqwest::Client,
     ctx: &ClientContext,
     operations: &OperationTable,
     request: reqwest::Request,
     info: &OperationInfo,
+    span: &tracing::Span,
 ) -> reqwest::Result<reqwest::Response> {
     let policy = ctx.retry();
+    let limiter = ctx.limiter();
+    let operation = info.operation_id;
+    let op = operations.get(operation);
     let method = request.method().clone();
-    // Looked up only when an attempt failed in a retryable way.
-    let idempotent = || {
-        operations
-            .get(info.operation_id)
-            .map(|op| op.idempotent)
-            .unwrap_or_else(|| is_safe_method(&method))
+    let idempotent = op
+        .map(|op| op.idempotent)
+        .unwrap_or_else(|| is_safe_method(&method));
+    let template = match op {
+        Some(op) => Cow::Borrowed(op.path),
+        None => Cow::Owned(request.url().path().to_string()),
     };
-    let mut waited = Duration::ZERO;
+    let issue = limiter
+        .settings()
+        .enabled()
+        .then(|| issue_of(&method, op, request.url()))
+        .flatten();
+    let endpoint = EndpointKey::new(method, template);
+    let buffered = body::accepts_json(&request);
+    let started = Instant::now();
     let mut sent = 0u32;
     let mut next = Some(request);
     loop {
         let Some(mut request) = next.take() else {
             unreachable!("a request is always queued before the loop repeats")
         };
+        if let Some((wait, scope)) = limiter.admit(&endpoint, issue.as_deref(), Instant::now()) {
+            let over_budget = policy
+                .budget()
+                .is_some_and(|budget| started.elapsed().saturating_add(wait) > budget);
+            if over_budget {
+                notify(ctx, || Event::GaveUp {
+                    operation,
+                    attempts: sent,
+                    status: Some(429),
+                });
+                let held = body::held_back(request.url(), wait);
+                return with_attempts(Ok(held), sent, true);
+            }
+            notify(ctx, || Event::Wait {
+                operation,
+                delay: wait,
+                scope,
+            });
+            span.record("wait_ms", wait.as_millis() as u64);
+            tokio::time::sleep(wait).await;
+        }
         // Keep a copy for a retry; a streaming body cannot be cloned and is sent once.
         let spare = if sent < policy.max_retries() {
             request.try_clone()
@@ -132,47 +185,190 @@ async fn send_attempts(
         };
         sign_attempt(ctx, &mut request);
         sent += 1;
-        let result = client.execute(request).await;
-        let Some(cause) = retry_cause(&result) else {
-            return with_attempts(result, sent, false);
+        span.record("attempt", sent);
+        let url = request.url().clone();
+        let (result, headers, kind) = match client.execute(request).await {
+            Ok(response) => {
+                span.record("status", response.status().as_u16());
+                let headers = RateLimitHeaders::parse(response.headers(), SystemTime::now());
+                let status = response.status();
+                let fallback = if status == StatusCode::TOO_MANY_REQUESTS {
+                    policy.backoff(sent - 1)
+                } else {
+                    Duration::ZERO
+                };
+                let pause = limiter.observe(
+                    &endpoint,
+                    issue.as_deref(),
+                    status,
+                    &headers,
+                    fallback,
+                    Instant::now(),
+                );
+                if let Some(pause) = pause {
+                    notify(ctx, || Event::Pause {
+                        operation,
+                        scope: pause.scope,
+                        reason: pause.reason,
+                        duration: pause.duration,
+                    });
+                }
+                match receive(ctx, response, buffered).await {
+                    Ok(response) => (Ok(response), headers, None),
+                    Err(Received::TooLarge(limit)) => {
+                        tracing::warn!(operation, limit = limit.limit, "response body too large");
+                        return Err(body::reqwest_error(limit).await);
+                    }
+                    Err(Received::Cut(e)) => (Err(e), headers, Some(Outcome::Body)),
+                }
+            }
+            Err(e) => {
+                let kind = failure_of(&e);
+                if is_unresolved(&e) {
+                    let host = url.host_str().unwrap_or_default();
+                    tracing::warn!(operation, host, "host name does not resolve; not retried");
+                }
+                (Err(e), RateLimitHeaders::default(), Some(kind))
+            }
         };
-        if !is_retryable(cause, idempotent()) {
-            return with_attempts(result, sent, false);
+        let outcome = match (&result, kind) {
+            (_, Some(kind)) => kind,
+            (Ok(response), None) => Outcome::Response(response.status(), &headers),
+            (Err(_), None) => Outcome::Transport,
+        };
+        let attempt = Attempt {
+            sent,
+            spent: started.elapsed(),
+            idempotent,
+            resendable: spare.is_some(),
+        };
+        let held = limiter.held_back(&endpoint, issue.as_deref(), Instant::now());
+        match decide(outcome, attempt, held, policy) {
+            Decision::Done => return with_attempts(result, sent, false),
+            Decision::GiveUp => {
+                let status = status_of(&result);
+                tracing::warn!(
+                    operation,
+                    attempt = sent,
+                    status,
+                    "retries exhausted; returning the last response"
+                );
+                notify(ctx, || Event::GaveUp {
+                    operation,
+                    attempts: sent,
+                    status: (status != 0).then_some(status),
+                });
+                return with_attempts(result, sent, true);
+            }
+            Decision::Wait(delay, reason) => {
+                let status = status_of(&result);
+                tracing::warn!(
+                    operation,
+                    attempt = sent,
+                    status,
+                    delay_ms = delay.as_millis() as u64,
+                    ?reason,
+                    "retrying request"
+                );
+                notify(ctx, || Event::Retry {
+                    operation,
+                    attempt: sent,
+                    status: (status != 0).then_some(status),
+                    delay,
+                    reason,
+                });
+                drop(result);
+                span.record("wait_ms", delay.as_millis() as u64);
+                tokio::time::sleep(delay).await;
+                next = spare;
+            }
         }
-        let Some(spare) = spare else {
-            // Out of retries, or retries off, or a body that cannot be resent.
-            let exhausted = policy.max_retries() > 0 && sent > policy.max_retries();
-            return with_attempts(result, sent, exhausted);
-        };
-        let minimum = match &result {
-            Ok(response) => server_delay(response.headers(), SystemTime::now()),
-            Err(_) => None,
-        };
-        let delay = policy.backoff(sent - 1).max(minimum.unwrap_or_default());
-        if policy
-            .budget()
-            .is_some_and(|budget| waited + delay > budget)
-        {
-            tracing::warn!(
-                operation = info.operation_id,
-                attempt = sent,
-                status = status_of(&result),
-                delay_ms = delay.as_millis() as u64,
-                "retry budget exhausted; returning the last response"
-            );
-            return with_attempts(result, sent, true);
+    }
+}
+
+/// Why a received response cannot be handed on.
+enum Received {
+    /// Reading the body failed after the headers arrived.
+    Cut(reqwest::Error),
+    /// The body is larger than allowed.
+    TooLarge(ResponseTooLarge),
+}
+
+/// Reads a body the generated code decodes whole (and every error body)
+/// within the size limit; passes downloads through as streams, limited
+/// only when the caller asked for it.
+async fn receive(
+    ctx: &ClientContext,
+    mut response: reqwest::Response,
+    json: bool,
+) -> Result<reqwest::Response, Received> {
+    if !body::is_buffered(json, &response) {
+        return Ok(match ctx.max_stream_size() {
+            Some(limit) => body::limit_stream(response, limit),
+            None => response,
+        });
+    }
+    match body::read(&mut response, ctx.max_response_size()).await {
+        Ok(bytes) => Ok(body::rebuild(response, bytes)),
+        Err(body::ReadError::TooLarge(limit)) => Err(Received::TooLarge(limit)),
+        Err(body::ReadError::Transport(e)) => Err(Received::Cut(e)),
+    }
+}
+
+/// How a request that got no response failed.
+fn failure_of(error: &reqwest::Error) -> Outcome<'static> {
+    if error.is_connect() {
+        if is_unresolved(error) {
+            Outcome::Unresolved
+        } else {
+            Outcome::Connect
         }
-        tracing::warn!(
-            operation = info.operation_id,
-            attempt = sent,
-            status = status_of(&result),
-            delay_ms = delay.as_millis() as u64,
-            "retrying request"
-        );
-        drop(result);
-        tokio::time::sleep(delay).await;
-        waited += delay;
-        next = Some(spare);
+    } else if error.is_timeout() || error.is_request() {
+        Outcome::Transport
+    } else {
+        Outcome::Unretryable
+    }
+}
+
+/// True when name resolution failed: the resolver's error is in the chain
+/// (hyper's connector says `dns error`).
+fn is_unresolved(error: &reqwest::Error) -> bool {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = next {
+        if e.to_string() == "dns error" {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
+/// For writes to a path under `/issue/{...}`, the issue's part of the path
+/// (`/rest/api/3/issue/PROJ-1`); for other writes the whole path, so a
+/// per-issue limit still spaces repeated writes to one resource. Reads
+/// have no issue key.
+fn issue_of(method: &Method, op: Option<&OperationMeta>, url: &reqwest::Url) -> Option<String> {
+    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return None;
+    }
+    let path = url.path();
+    let Some(template) = op.map(|op| op.path) else {
+        return Some(path.to_string());
+    };
+    let depth = template
+        .split('/')
+        .zip(template.split('/').skip(1))
+        .position(|(parent, segment)| parent == "issue" && segment.starts_with('{'));
+    match depth {
+        // The template's segments line up with the path's (checked in `pre`).
+        Some(i) => Some(path.split('/').take(i + 2).collect::<Vec<_>>().join("/")),
+        None => Some(path.to_string()),
+    }
+}
+
+fn notify<'a>(ctx: &ClientContext, event: impl FnOnce() -> Event<'a>) {
+    if let Some(observer) = ctx.observer() {
+        observer.event(&event());
     }
 }
 
@@ -199,21 +395,6 @@ fn sign_attempt(ctx: &ClientContext, request: &mut reqwest::Request) {
             value.set_sensitive(true);
             request.headers_mut().insert(AUTHORIZATION, value);
         }
-    }
-}
-
-fn retry_cause(result: &reqwest::Result<reqwest::Response>) -> Option<Cause> {
-    match result {
-        Ok(response) => match response.status() {
-            s @ (StatusCode::TOO_MANY_REQUESTS
-            | StatusCode::SERVICE_UNAVAILABLE
-            | StatusCode::BAD_GATEWAY
-            | StatusCode::GATEWAY_TIMEOUT) => Some(Cause::Status(s)),
-            _ => None,
-        },
-        Err(e) if e.is_connect() => Some(Cause::Connect),
-        Err(e) if e.is_timeout() || e.is_request() => Some(Cause::Transport),
-        Err(_) => None,
     }
 }
 

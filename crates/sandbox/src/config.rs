@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::ratelimit::RateLimiting;
+
 /// How to start a [`Sandbox`](crate::Sandbox).
 ///
 /// `SandboxConfig::default()` listens on any free loopback port with the demo
@@ -22,6 +24,9 @@ pub struct SandboxConfig {
     /// Number of members of Jira security level 10021 (scheme 10000), so
     /// that paging through members takes several pages.
     pub jira_level_members: usize,
+    /// Jira's rate limiter (quota, burst, per-issue writes); `None`, the
+    /// default, answers every request.
+    pub rate_limiting: Option<RateLimiting>,
 }
 
 impl Default for SandboxConfig {
@@ -33,6 +38,7 @@ impl Default for SandboxConfig {
             seed: 0,
             qwiet_findings: 2500,
             jira_level_members: 120,
+            rate_limiting: None,
         }
     }
 }

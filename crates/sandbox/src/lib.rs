@@ -33,6 +33,7 @@ mod jira_model;
 mod paging;
 mod qwiet;
 mod qwiet_seed;
+mod ratelimit;
 mod security_info;
 mod state;
 
@@ -56,10 +57,12 @@ pub use config::{
 };
 pub use paging::{JIRA_MAX_RESULTS, QWIET_MAX_PER_PAGE};
 pub use qwiet::SANDBOX_ORG_ID;
+pub use ratelimit::{RateLimitStats, RateLimiting};
 pub use state::Stats;
 
 use crate::faults::Fault;
 use crate::http::{Req, Resp, Service};
+use crate::ratelimit::{Admission, Limiter};
 use crate::state::State;
 
 /// A running sandbox server. It stops on [`Sandbox::shutdown`] or when
@@ -67,6 +70,7 @@ use crate::state::State;
 pub struct Sandbox {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
+    limiter: Option<Arc<Mutex<Limiter>>>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
 }
@@ -86,12 +90,22 @@ impl Sandbox {
         let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(State::new(&config)));
+        let limiter = config
+            .rate_limiting
+            .clone()
+            .map(|limits| Arc::new(Mutex::new(Limiter::new(limits))));
         let (stop, stopped) = oneshot::channel();
         let base = format!("http://127.0.0.1:{}", addr.port());
-        let server = tokio::spawn(serve(listener, state.clone(), base, stopped));
+        let shared = Shared {
+            state: state.clone(),
+            limiter: limiter.clone(),
+            base,
+        };
+        let server = tokio::spawn(serve(listener, shared, stopped));
         Ok(Sandbox {
             addr,
             state,
+            limiter,
             stop: Some(stop),
             server: Some(server),
         })
@@ -117,6 +131,14 @@ impl Sandbox {
         lock(&self.state).stats.clone()
     }
 
+    /// What the rate limiter counted (all zero without one).
+    pub fn rate_limit_stats(&self) -> RateLimitStats {
+        self.limiter
+            .as_ref()
+            .map(|limiter| lock(limiter).stats())
+            .unwrap_or_default()
+    }
+
     /// Stops accepting connections, closes open ones and waits for the
     /// server task to end.
     pub async fn shutdown(mut self) {
@@ -140,8 +162,17 @@ impl Drop for Sandbox {
     }
 }
 
+/// What every connection task holds.
+#[derive(Clone)]
+struct Shared {
+    state: Arc<Mutex<State>>,
+    limiter: Option<Arc<Mutex<Limiter>>>,
+    /// `http://127.0.0.1:PORT`.
+    base: String,
+}
+
 /// Locks the state; a panic in another request does not poison the sandbox.
-fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+fn lock<T>(state: &Mutex<T>) -> MutexGuard<'_, T> {
     state
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -149,19 +180,14 @@ fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
 
 /// Accepts connections until told to stop; dropping the set of connection
 /// tasks on the way out closes them all.
-async fn serve(
-    listener: TcpListener,
-    state: Arc<Mutex<State>>,
-    base: String,
-    mut stopped: oneshot::Receiver<()>,
-) {
+async fn serve(listener: TcpListener, shared: Shared, mut stopped: oneshot::Receiver<()>) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             _ = &mut stopped => break,
             accepted = listener.accept() => {
                 if let Ok((stream, _)) = accepted {
-                    connections.spawn(connection(stream, state.clone(), base.clone()));
+                    connections.spawn(connection(stream, shared.clone()));
                 }
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
@@ -169,8 +195,8 @@ async fn serve(
     }
 }
 
-async fn connection(stream: TcpStream, state: Arc<Mutex<State>>, base: String) {
-    let service = service_fn(move |req| respond(req, state.clone(), base.clone()));
+async fn connection(stream: TcpStream, shared: Shared) {
+    let service = service_fn(move |req| respond(req, shared.clone()));
     // Errors here are connections the client or a fault closed.
     let _ = http1::Builder::new()
         .serve_connection(TokioIo::new(stream), service)
@@ -189,11 +215,12 @@ impl fmt::Display for Dropped {
 
 impl std::error::Error for Dropped {}
 
-async fn respond(
-    req: hyper::Request<Incoming>,
-    state: Arc<Mutex<State>>,
-    base: String,
-) -> Result<Resp, Dropped> {
+async fn respond(req: hyper::Request<Incoming>, shared: Shared) -> Result<Resp, Dropped> {
+    let Shared {
+        state,
+        limiter,
+        base,
+    } = shared;
     let service = Service::of(req.uri().path());
     let (fault, delay_ms) = {
         let mut st = lock(&state);
@@ -218,7 +245,28 @@ async fn respond(
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
     let req = Req::new(parts.method, &parts.uri, parts.headers, body, base);
-    let answer = lock(&state).answer(&req);
+    let admission = match &limiter {
+        Some(limiter) => lock(limiter).admit(&req),
+        None => Admission::Unlimited,
+    };
+    let answer = match admission {
+        Admission::Refused(refusal) => return Ok(refusal),
+        Admission::Unlimited => lock(&state).answer(&req),
+        Admission::Admitted(ticket) => {
+            let (parts, body) = lock(&state).answer(&req).into_parts();
+            let bytes = body
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
+            let answer =
+                hyper::Response::from_parts(parts, http_body_util::Full::new(bytes.clone()));
+            match &limiter {
+                Some(limiter) => lock(limiter).finish(ticket, answer, &bytes),
+                None => answer,
+            }
+        }
+    };
     if fault == Some(Fault::DropAfterProcessing) {
         // The effects stay; only the answer is lost.
         return Err(Dropped);

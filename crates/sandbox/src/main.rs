@@ -1,9 +1,16 @@
 //! `appsec-sandbox`: runs the fake Jira and Qwiet services until Ctrl-C and
 //! prints where they are and which credentials they accept.
 //!
-//! Usage: `appsec-sandbox [--port N] [--seed N] [--findings N]`
+//! Usage: `appsec-sandbox [--port N] [--seed N] [--findings N] [RATE LIMITS]`
+//!
+//! Rate limits (Jira paths only; off unless `--quota` is given):
+//! `--quota POINTS` points per window for app traffic, `--window SECONDS`
+//! (default 3600), `--burst-read N` and `--burst-write N` requests per
+//! second per endpoint (default 100 and 50), `--beta-headers`.
 
-use appsec_sandbox::{SANDBOX_ORG_ID, Sandbox, SandboxConfig};
+use std::time::Duration;
+
+use appsec_sandbox::{RateLimiting, SANDBOX_ORG_ID, Sandbox, SandboxConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -39,18 +46,34 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<SandboxConfig, String> {
     let mut config = SandboxConfig::default();
+    let mut limits = RateLimiting::default();
+    let mut limited = false;
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         match arg.as_str() {
             "--port" => config.port = parse(&value("--port")?)?,
             "--seed" => config.seed = parse(&value("--seed")?)?,
             "--findings" => config.qwiet_findings = parse(&value("--findings")?)?,
+            "--quota" => {
+                limits.quota_points = parse(&value("--quota")?)?;
+                limited = true;
+            }
+            "--window" => limits.window = Duration::from_secs(parse(&value("--window")?)?),
+            "--burst-read" => limits.burst_read = parse(&value("--burst-read")?)?,
+            "--burst-write" => limits.burst_write = parse(&value("--burst-write")?)?,
+            "--beta-headers" => limits.beta_headers = true,
             "-h" | "--help" => {
-                println!("usage: appsec-sandbox [--port N] [--seed N] [--findings N]");
+                println!(
+                    "usage: appsec-sandbox [--port N] [--seed N] [--findings N] \
+                     [--quota POINTS [--window SECONDS] [--burst-read N] [--burst-write N] [--beta-headers]]"
+                );
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other:?}; try --help")),
         }
+    }
+    if limited {
+        config.rate_limiting = Some(limits);
     }
     Ok(config)
 }

@@ -1,11 +1,13 @@
-//! The builder every service client shares: base URL, credentials, retries
-//! and HTTP settings.
+//! The builder every service client shares: base URL, credentials, retries,
+//! rate limits, response size and HTTP settings.
 
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::Duration;
 
 use appsec_runtime::connect_jwt::Signer;
-use appsec_runtime::{Auth, ClientContext, RetryPolicy, Secret, TokenProvider};
+use appsec_runtime::observe::Observer;
+use appsec_runtime::{Auth, ClientContext, RateLimits, RetryPolicy, Secret, TokenProvider};
 
 use crate::Error;
 
@@ -23,6 +25,10 @@ pub struct ClientBuilder<C> {
     base_url: String,
     auth: Auth,
     retry: RetryPolicy,
+    rate_limits: RateLimits,
+    observer: Option<Arc<dyn Observer>>,
+    max_response_size: Option<u64>,
+    max_stream_size: Option<u64>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
     user_agent: Option<String>,
@@ -36,6 +42,10 @@ impl<C: FromParts> ClientBuilder<C> {
             base_url: base_url.into(),
             auth: Auth::None,
             retry: RetryPolicy::default(),
+            rate_limits: RateLimits::default(),
+            observer: None,
+            max_response_size: None,
+            max_stream_size: None,
             timeout: Some(Duration::from_secs(60)),
             connect_timeout: Some(Duration::from_secs(10)),
             user_agent: None,
@@ -85,6 +95,51 @@ impl<C: FromParts> ClientBuilder<C> {
         self
     }
 
+    /// How the client shares what it learns from rate-limit headers across
+    /// its clones and concurrent calls (on by default): a quota limit pauses
+    /// every request until the reset, a burst limit slows one endpoint, a
+    /// per-issue limit spaces writes to that issue, and near the limit
+    /// requests are spread over the time left. [`RateLimits::off`] leaves
+    /// each request to retry its own 429s.
+    ///
+    /// ```
+    /// use appsec_sdk::{JiraClient, RateLimits};
+    ///
+    /// let jira = JiraClient::builder("https://example.atlassian.net")
+    ///     .basic_auth("me@example.com", "api-token")
+    ///     .rate_limits(RateLimits::off())
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = jira;
+    /// ```
+    pub fn rate_limits(mut self, rate_limits: RateLimits) -> Self {
+        self.rate_limits = rate_limits;
+        self
+    }
+
+    /// Reports every retry, wait and pause, with its reason, to `observer`
+    /// (for metrics; tests use it instead of reading logs).
+    pub fn observer(mut self, observer: Arc<dyn Observer>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// The largest response body read whole, in bytes (default 64 MiB,
+    /// [`DEFAULT_MAX_RESPONSE_SIZE`](crate::DEFAULT_MAX_RESPONSE_SIZE)).
+    /// A larger body, declared or sent, ends the call with a transport
+    /// error whose source is [`ResponseTooLarge`](crate::ResponseTooLarge).
+    pub fn max_response_size(mut self, bytes: u64) -> Self {
+        self.max_response_size = Some(bytes);
+        self
+    }
+
+    /// Also limits downloads read as streams (reports, archives), which
+    /// are unlimited by default.
+    pub fn max_stream_size(mut self, bytes: u64) -> Self {
+        self.max_stream_size = Some(bytes);
+        self
+    }
+
     /// Timeout for a whole attempt (default 60 s). Ignored with [`http_client`](Self::http_client).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
@@ -115,10 +170,20 @@ impl<C: FromParts> ClientBuilder<C> {
 
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<C, Error> {
-        let ctx = ClientContext::builder(&self.base_url)
+        let mut ctx = ClientContext::builder(&self.base_url)
             .auth(self.auth)
             .retry(self.retry)
-            .build()?;
+            .rate_limits(self.rate_limits);
+        if let Some(observer) = self.observer {
+            ctx = ctx.observer(observer);
+        }
+        if let Some(bytes) = self.max_response_size {
+            ctx = ctx.max_response_size(bytes);
+        }
+        if let Some(bytes) = self.max_stream_size {
+            ctx = ctx.max_stream_size(bytes);
+        }
+        let ctx = ctx.build()?;
         let http = match self.http {
             Some(http) => http,
             None => {

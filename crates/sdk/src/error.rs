@@ -246,6 +246,11 @@ pub enum Error {
     /// a body cut short).
     #[error("the request failed before a complete answer arrived: {}", Chain(.0))]
     Transport(#[source] reqwest::Error),
+    /// The response was larger than the client's maximum response size
+    /// (`ClientBuilder::max_response_size`); it was not decoded. The source
+    /// chain holds the runtime's `ResponseTooLarge` with the limit.
+    #[error("the response was refused: {}", Chain(.0))]
+    TooLarge(#[source] reqwest::Error),
     /// A success response whose body does not match the documented schema.
     #[error("cannot decode the response{}: {message}; the body starts {snippet:?}", path.as_deref().map(|p| format!(" at `{p}`")).unwrap_or_default())]
     Decode {
@@ -415,7 +420,7 @@ impl Error {
         match err {
             G::InvalidRequest(message) => Error::InvalidInput(message),
             G::CommunicationError(e) | G::InvalidUpgrade(e) | G::ResponseBodyError(e) => {
-                Error::Transport(e)
+                Error::from_transport(e)
             }
             G::InvalidResponsePayload(bytes, e) => undecodable(&bytes, &e),
             G::UnexpectedResponse(response) => Self::from_unexpected(response).await,
@@ -451,7 +456,17 @@ impl Error {
                 message: format!("status {status} is not one the operation documents"),
                 snippet: snippet(&body),
             },
-            Err(e) => Error::Transport(e),
+            Err(e) => Error::from_transport(e),
+        }
+    }
+
+    /// A failure without a complete answer; a body over the size limit is
+    /// told apart from the network failing.
+    pub(crate) fn from_transport(e: reqwest::Error) -> Self {
+        if appsec_runtime::ResponseTooLarge::find(&e).is_some() {
+            Error::TooLarge(e)
+        } else {
+            Error::Transport(e)
         }
     }
 }

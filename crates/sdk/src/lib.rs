@@ -23,6 +23,8 @@ mod send;
 pub use appsec_runtime::{
     Auth, Envelope, ErrorFormat, RetryPolicy, Secret, TokenFuture, TokenProvider, connect_jwt, tls,
 };
+// Rate limits and response size (issue 14).
+pub use appsec_runtime::{DEFAULT_MAX_RESPONSE_SIZE, RateLimits, ResponseTooLarge, observe};
 pub use error::{ApiError, ApiErrorBody, Error, ErrorMessage};
 #[cfg(feature = "jira")]
 pub use jira::JiraClient;

@@ -85,11 +85,14 @@ async fn task(outcome: Generated) -> Result<types::TaskProgressBeanObject, Error
                 .map_ok(|chunk| chunk.to_vec())
                 .try_concat()
                 .await
-                .map_err(Error::Transport)?;
+                .map_err(Error::from_transport)?;
             return decode(&bytes);
         }
     };
-    let bytes = response.bytes().await.map_err(Error::Transport)?;
+    // A task document is small; a body past this bound cannot be one.
+    let bytes = crate::error::read_bounded(response, 1024 * 1024)
+        .await
+        .map_err(Error::from_transport)?;
     decode(&bytes)
 }
 
