@@ -18,6 +18,10 @@ pub(crate) enum Caller {
     Authenticated,
 }
 
+/// Why Security Information answers basic auth with a `401`.
+pub(crate) const SECURITY_INFO_REFUSES_BASIC: &str = "Security Information accepts app credentials \
+     only (a Forge app token, an OAuth 2.0 app token or a Connect JWT), not basic auth.";
+
 /// Checks the request's credentials for `service`; `Err` is the reason for
 /// a `401`. A missing header gives `Ok(Anonymous)`: the route decides
 /// whether anonymous access is allowed.
@@ -36,6 +40,11 @@ pub(crate) fn check(req: &Req, service: Service, creds: &Credentials) -> Result<
             "bearer" => Err("invalid access token".into()),
             _ => Err("Qwiet expects `Authorization: Bearer <access token>`".into()),
         },
+        // Security Information answers apps only: an API token is refused
+        // there even when it is valid for the rest of Jira.
+        Service::SecurityInfo if scheme.eq_ignore_ascii_case("basic") => {
+            Err(SECURITY_INFO_REFUSES_BASIC.into())
+        }
         Service::Jira | Service::SecurityInfo => match scheme.to_ascii_lowercase().as_str() {
             "basic" => basic(value, creds),
             "bearer" if constant_eq(value, &creds.bearer_token) => Ok(Caller::Authenticated),

@@ -140,6 +140,8 @@ impl JiraClient {
         &self,
         batch: Vulnerabilities,
     ) -> Result<SubmitReport, Error> {
+        // Refused credentials are reported even for an empty batch.
+        self.security_info()?;
         batch.validate()?;
         let properties: HashMap<String, types::SubmitVulnerabilitiesRequestPropertiesValue> = batch
             .properties
@@ -168,7 +170,7 @@ impl JiraClient {
             };
             report.requests += 1;
             match self
-                .security_info
+                .security_info()?
                 .submit_vulnerabilities()
                 .body(body)
                 .send()
@@ -205,7 +207,7 @@ impl JiraClient {
             let body = types::SubmitSecurityWorkspacesRequest {
                 workspace_ids: chunk,
             };
-            self.security_info
+            self.security_info()?
                 .submit_workspaces()
                 .body(body)
                 .send()
@@ -225,7 +227,7 @@ impl JiraClient {
     {
         per_workspace_chunk(workspace_ids(ids)?, |chunk| async move {
             let chunk: Vec<String> = chunk.into_iter().map(String::from).collect();
-            self.security_info
+            self.security_info()?
                 .delete_linked_workspaces()
                 .workspace_ids(chunk)
                 .send()
@@ -256,7 +258,7 @@ impl JiraClient {
             ));
         }
         validate_properties(properties.iter())?;
-        self.security_info
+        self.security_info()?
             .delete_vulnerabilities_by_property()
             .properties(properties.into_iter().collect::<HashMap<_, _>>())
             .send()
