@@ -164,6 +164,24 @@ pub async fn exec(
     request: reqwest::Request,
     info: &OperationInfo,
 ) -> reqwest::Result<reqwest::Response> {
+    // Auth: a refreshing bearer provider gets one refresh and one resend
+    // after a 401 (see `auth::after_unauthorized`).
+    let spare = auth::spare_for_unauthorized(ctx, &request);
+    let result = send_with_retries(client, ctx, operations, request, info).await;
+    match auth::after_unauthorized(ctx, &result, spare).await {
+        Some(again) => send_with_retries(client, ctx, operations, again, info).await,
+        None => result,
+    }
+}
+
+/// [`exec`] without the resend after a 401.
+async fn send_with_retries(
+    client: &reqwest::Client,
+    ctx: &ClientContext,
+    operations: &OperationTable,
+    request: reqwest::Request,
+    info: &OperationInfo,
+) -> reqwest::Result<reqwest::Response> {
     let policy = ctx.retry();
     let method = request.method().clone();
     // Looked up only when an attempt failed in a retryable way.
