@@ -22,6 +22,14 @@ pub struct SandboxConfig {
     /// Number of members of Jira security level 10021 (scheme 10000), so
     /// that paging through members takes several pages.
     pub jira_level_members: usize,
+    /// Scopes of the Connect app (`READ`, `WRITE`, `DELETE`, `ADMIN`); each
+    /// operation needs the one its method implies.
+    pub connect_scopes: Vec<String>,
+}
+
+/// The scopes of the demo Connect app.
+pub(crate) fn default_connect_scopes() -> Vec<String> {
+    ["READ", "WRITE", "DELETE"].map(String::from).to_vec()
 }
 
 impl Default for SandboxConfig {
@@ -33,6 +41,7 @@ impl Default for SandboxConfig {
             seed: 0,
             qwiet_findings: 2500,
             jira_level_members: 120,
+            connect_scopes: default_connect_scopes(),
         }
     }
 }
