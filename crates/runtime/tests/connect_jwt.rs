@@ -412,11 +412,7 @@ mod connect_jwt {
             Verifier::new(Secret::new(INTEROP_SECRET)).with_issuer("jira:1234-5678-9000");
         for (name, signed, expected) in interop() {
             let signed = url(&signed);
-            assert_eq!(
-                canonical_request("GET", &signed, &base),
-                expected,
-                "{name}"
-            );
+            assert_eq!(canonical_request("GET", &signed, &base), expected, "{name}");
             let token = signed
                 .query_pairs()
                 .find(|(k, _)| k == "jwt")

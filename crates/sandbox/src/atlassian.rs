@@ -16,7 +16,8 @@ use serde_json::json;
 use crate::http::{Req, Resp, empty, json, with_header};
 
 /// The Forge app the sandbox invokes.
-pub const SANDBOX_FORGE_APP_ID: &str = "ari:cloud:ecosystem::app/00000000-0000-4000-8000-00000000f0e1";
+pub const SANDBOX_FORGE_APP_ID: &str =
+    "ari:cloud:ecosystem::app/00000000-0000-4000-8000-00000000f0e1";
 /// The installation of that app on the sandbox site.
 pub const SANDBOX_INSTALLATION_ID: &str =
     "ari:cloud:ecosystem::installation/00000000-0000-4000-8000-0000000001a5";
@@ -134,22 +135,51 @@ pub(crate) fn answer(issued: &mut Issued, req: &Req, now: i64) -> Option<Resp> {
 }
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Resp {
-    json(status, &json!({"error": error, "error_description": description}))
+    json(
+        status,
+        &json!({"error": error, "error_description": description}),
+    )
 }
 
 fn authorize(issued: &mut Issued, req: &Req) -> Resp {
-    let required = ["audience", "client_id", "scope", "redirect_uri", "state", "response_type"];
-    if let Some(missing) = required.iter().find(|p| req.param(p).is_none_or(str::is_empty)) {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", &format!("`{missing}` is required"));
+    let required = [
+        "audience",
+        "client_id",
+        "scope",
+        "redirect_uri",
+        "state",
+        "response_type",
+    ];
+    if let Some(missing) = required
+        .iter()
+        .find(|p| req.param(p).is_none_or(str::is_empty))
+    {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("`{missing}` is required"),
+        );
     }
     if req.param("audience") != Some("api.atlassian.com") {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "audience must be api.atlassian.com");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "audience must be api.atlassian.com",
+        );
     }
     if req.param("client_id") != Some(SANDBOX_OAUTH_CLIENT_ID) {
-        return oauth_error(StatusCode::BAD_REQUEST, "unauthorized_client", "unknown client_id");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "unknown client_id",
+        );
     }
     if req.param("response_type") != Some("code") {
-        return oauth_error(StatusCode::BAD_REQUEST, "unsupported_response_type", "response_type must be code");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_response_type",
+            "response_type must be code",
+        );
     }
     // The sandbox's user consents at once.
     let code = new_token("code");
@@ -163,7 +193,13 @@ fn authorize(issued: &mut Issued, req: &Req) -> Resp {
     );
     let mut target = match url::Url::parse(&redirect_uri) {
         Ok(url) => url,
-        Err(_) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "redirect_uri is not a URL"),
+        Err(_) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "redirect_uri is not a URL",
+            );
+        }
     };
     target
         .query_pairs_mut()
@@ -184,30 +220,58 @@ struct TokenRequest {
 
 fn token(issued: &mut Issued, req: &Req, now: i64) -> Resp {
     let Ok(body) = req.json::<TokenRequest>() else {
-        return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "a JSON body with grant_type, client_id and client_secret is required");
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "a JSON body with grant_type, client_id and client_secret is required",
+        );
     };
-    if body.client_id != SANDBOX_OAUTH_CLIENT_ID || body.client_secret != SANDBOX_OAUTH_CLIENT_SECRET {
+    if body.client_id != SANDBOX_OAUTH_CLIENT_ID
+        || body.client_secret != SANDBOX_OAUTH_CLIENT_SECRET
+    {
         return oauth_error(StatusCode::UNAUTHORIZED, "access_denied", "Unauthorized");
     }
     let grant = match body.grant_type.as_str() {
         "authorization_code" => {
             let Some(grant) = body.code.and_then(|c| issued.codes.remove(&c)) else {
-                return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Invalid authorization code");
+                return oauth_error(
+                    StatusCode::FORBIDDEN,
+                    "invalid_grant",
+                    "Invalid authorization code",
+                );
             };
             if body.redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
-                return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "redirect_uri does not match");
+                return oauth_error(
+                    StatusCode::FORBIDDEN,
+                    "invalid_grant",
+                    "redirect_uri does not match",
+                );
             }
             grant
         }
         // Rotation: the used refresh token stops working.
         "refresh_token" => match body.refresh_token.and_then(|t| issued.refresh.remove(&t)) {
             Some(grant) => grant,
-            None => return oauth_error(StatusCode::FORBIDDEN, "invalid_grant", "Unknown or invalid refresh token."),
+            None => {
+                return oauth_error(
+                    StatusCode::FORBIDDEN,
+                    "invalid_grant",
+                    "Unknown or invalid refresh token.",
+                );
+            }
         },
-        _ => return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "unsupported grant_type"),
+        _ => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "unsupported grant_type",
+            );
+        }
     };
     let access = new_token("oauth-access");
-    issued.bearer.insert(access.clone(), now + ACCESS_TOKEN_LIFETIME);
+    issued
+        .bearer
+        .insert(access.clone(), now + ACCESS_TOKEN_LIFETIME);
     let mut answer = json!({
         "access_token": access,
         "expires_in": ACCESS_TOKEN_LIFETIME,
@@ -229,7 +293,10 @@ fn resources(issued: &Issued, req: &Req, now: i64) -> Resp {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     if !token.is_some_and(|t| issued.accepts(t, now)) {
-        return json(StatusCode::UNAUTHORIZED, &json!({"code": 401, "message": "Unauthorized"}));
+        return json(
+            StatusCode::UNAUTHORIZED,
+            &json!({"code": 401, "message": "Unauthorized"}),
+        );
     }
     json(
         StatusCode::OK,

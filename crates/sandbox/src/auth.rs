@@ -61,10 +61,14 @@ pub(crate) fn check(
         }
         Service::Jira | Service::SecurityInfo => match scheme.to_ascii_lowercase().as_str() {
             "basic" => basic(value, creds).map_err(unauthorized),
-            "bearer" if constant_eq(value, &creds.bearer_token) || state.issued.accepts(value, now) => {
+            "bearer"
+                if constant_eq(value, &creds.bearer_token) || state.issued.accepts(value, now) =>
+            {
                 Ok(Caller::Authenticated)
             }
-            "bearer" => Err(unauthorized("The OAuth 2.0 access token is not valid.".into())),
+            "bearer" => Err(unauthorized(
+                "The OAuth 2.0 access token is not valid.".into(),
+            )),
             "jwt" => {
                 jwt(value, req, creds).map_err(unauthorized)?;
                 connect_scope(&req.method, &state.connect_scopes)

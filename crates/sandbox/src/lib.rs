@@ -124,7 +124,9 @@ impl Sandbox {
     /// [`gateway_url`](Self::gateway_url).
     pub fn forge_invocation(&self) -> ForgeInvocation {
         let now = chrono::Utc::now().timestamp();
-        lock(&self.state).issued.invocation(&self.gateway_url(), now)
+        lock(&self.state)
+            .issued
+            .invocation(&self.gateway_url(), now)
     }
 
     /// Where the sandbox publishes the keys that sign its FITs.
@@ -247,7 +249,10 @@ async fn respond(
     let (uri, base) = match atlassian::gateway_prefix(parts.uri.path()) {
         Some(prefix) => {
             let rest = &parts.uri.path_and_query().map_or("", |pq| pq.as_str())[prefix.len()..];
-            (rest.parse().map_err(|_| Dropped)?, format!("{base}{prefix}"))
+            (
+                rest.parse().map_err(|_| Dropped)?,
+                format!("{base}{prefix}"),
+            )
         }
         None => (parts.uri, base),
     };

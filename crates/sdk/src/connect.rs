@@ -119,7 +119,9 @@ fn part<T: serde::de::DeserializeOwned>(token: &str, index: usize) -> Result<T, 
     let (Some(_), Some(_), Some(_), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(ConnectError::Malformed("expected three dot-separated parts"));
+        return Err(ConnectError::Malformed(
+            "expected three dot-separated parts",
+        ));
     };
     let raw = token.split('.').nth(index).unwrap_or_default();
     let bytes = URL_SAFE_NO_PAD
@@ -248,7 +250,13 @@ impl ConnectVerifier {
         url: &Url,
         base_url: &Url,
     ) -> Result<Claims, ConnectError> {
-        self.verify_at(token, method, url, base_url, jsonwebtoken::get_current_timestamp())
+        self.verify_at(
+            token,
+            method,
+            url,
+            base_url,
+            jsonwebtoken::get_current_timestamp(),
+        )
     }
 
     /// [`verify`](Self::verify) as of `now_unix` (seconds since the epoch).
@@ -311,7 +319,12 @@ impl StaticInstallKeys {
     }
 
     /// Adds the key `kid` from its base64url modulus and exponent (JWK `n`, `e`).
-    pub fn with_rsa_components(mut self, kid: impl Into<String>, n: &str, e: &str) -> Result<Self, ConnectError> {
+    pub fn with_rsa_components(
+        mut self,
+        kid: impl Into<String>,
+        n: &str,
+        e: &str,
+    ) -> Result<Self, ConnectError> {
         let key = DecodingKey::from_rsa_components(n, e)
             .map_err(|_| ConnectError::Malformed("not an RSA public key"))?;
         self.0.insert(kid.into(), key);

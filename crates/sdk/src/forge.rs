@@ -49,7 +49,8 @@ use crate::builder::ClientBuilder;
 /// The `iss` of every FIT.
 pub const ISSUER: &str = "forge/invocation-token";
 /// Where Atlassian publishes the keys that sign FITs.
-pub const ATLASSIAN_JWKS_URL: &str = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json";
+pub const ATLASSIAN_JWKS_URL: &str =
+    "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json";
 /// Header carrying the app system token.
 pub const SYSTEM_TOKEN_HEADER: &str = "x-forge-oauth-system";
 /// Header carrying the app user token (only with a user in session).
@@ -400,8 +401,7 @@ impl FitVerifier {
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         validation.leeway = self.leeway.as_secs();
         validation.validate_nbf = true;
-        let data = jsonwebtoken::decode::<FitClaims>(token, &key, &validation)
-            .map_err(classify)?;
+        let data = jsonwebtoken::decode::<FitClaims>(token, &key, &validation).map_err(classify)?;
         Ok(data.claims)
     }
 
@@ -422,7 +422,8 @@ impl FitVerifier {
             return Err(FitError::UnknownKeyId(kid.to_string()));
         }
         // Recorded before the download, so a failing source is rate-bound too.
-        let previous = cached.map_or_else(|| Arc::new(JwkSet { keys: Vec::new() }), |(keys, _)| keys);
+        let previous =
+            cached.map_or_else(|| Arc::new(JwkSet { keys: Vec::new() }), |(keys, _)| keys);
         self.store(&cache_key, previous);
         let keys = Arc::new(self.source.fetch(ic_label).await?);
         self.store(&cache_key, keys.clone());
@@ -466,7 +467,8 @@ fn decode_json<T: serde::de::DeserializeOwned>(part: &str) -> Result<T, FitError
     let bytes = URL_SAFE_NO_PAD
         .decode(part)
         .map_err(|_| FitError::Malformed("a part is not unpadded base64url"))?;
-    serde_json::from_slice(&bytes).map_err(|_| FitError::Malformed("a part is not the expected JSON"))
+    serde_json::from_slice(&bytes)
+        .map_err(|_| FitError::Malformed("a part is not the expected JSON"))
 }
 
 /// `^[a-z0-9_-]{1,50}$`.
@@ -487,7 +489,9 @@ fn classify(e: jsonwebtoken::errors::Error) -> FitError {
         K::InvalidAudience => FitError::WrongAudience,
         K::InvalidAlgorithm => FitError::AlgorithmNotAllowed("a non-RS256 algorithm".into()),
         K::MissingRequiredClaim(claim) => FitError::Claims(format!("no `{claim}`")),
-        K::Json(_) => FitError::Claims("missing or mistyped fields (app.id, app.installationId, app.apiBaseUrl, exp)".into()),
+        K::Json(_) => FitError::Claims(
+            "missing or mistyped fields (app.id, app.installationId, app.apiBaseUrl, exp)".into(),
+        ),
         _ => FitError::Malformed("the token could not be decoded"),
     }
 }
@@ -524,7 +528,10 @@ impl ForgeTokens {
         let Some(token) = &invocation.system_token else {
             return;
         };
-        let mut map = self.by_installation.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self
+            .by_installation
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let id = &invocation.claims.app.installation_id;
         let expiry = |t: &AppToken| t.expires_at.unwrap_or(i64::MAX);
         let newer = map
@@ -537,7 +544,10 @@ impl ForgeTokens {
 
     /// The installation's system token, unless it has expired.
     pub fn system_token(&self, installation_id: &str) -> Option<Secret> {
-        let mut map = self.by_installation.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self
+            .by_installation
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         match map.get(installation_id) {
             Some(token) if token.is_fresh(now_unix()) => Some(token.token.clone()),
             Some(_) => {

@@ -182,7 +182,11 @@ impl OAuthApp {
 
     /// Other servers in place of `auth.atlassian.com` and
     /// `api.atlassian.com` (the sandbox, tests).
-    pub fn with_servers(mut self, auth_base: impl Into<String>, api_base: impl Into<String>) -> Self {
+    pub fn with_servers(
+        mut self,
+        auth_base: impl Into<String>,
+        api_base: impl Into<String>,
+    ) -> Self {
         self.auth_base = auth_base.into().trim_end_matches('/').to_string();
         self.api_base = api_base.into().trim_end_matches('/').to_string();
         self
@@ -257,15 +261,18 @@ impl OAuthApp {
                 .unwrap_or_else(|_| "(no error code)".into());
             return Err(OAuthError::Refused { status, error });
         }
-        let parsed: TokenResponse =
-            serde_json::from_slice(&bytes).map_err(|_| OAuthError::BadResponse("the token endpoint"))?;
+        let parsed: TokenResponse = serde_json::from_slice(&bytes)
+            .map_err(|_| OAuthError::BadResponse("the token endpoint"))?;
         let access_token = parsed
             .access_token
             .filter(|t| !t.is_empty())
             .ok_or(OAuthError::BadResponse("the token endpoint"))?;
         Ok(TokenSet {
             access_token: Secret::new(access_token),
-            refresh_token: parsed.refresh_token.filter(|t| !t.is_empty()).map(Secret::new),
+            refresh_token: parsed
+                .refresh_token
+                .filter(|t| !t.is_empty())
+                .map(Secret::new),
             expires_in: parsed.expires_in,
             scope: parsed.scope,
         })
@@ -278,7 +285,10 @@ impl OAuthApp {
     ) -> Result<Vec<Resource>, OAuthError> {
         let response = self
             .http
-            .get(format!("{}/oauth/token/accessible-resources", self.api_base))
+            .get(format!(
+                "{}/oauth/token/accessible-resources",
+                self.api_base
+            ))
             .bearer_auth(access_token.expose())
             .send()
             .await

@@ -31,7 +31,9 @@ fn now() -> i64 {
 }
 
 fn verifier() -> ConnectVerifier {
-    ConnectVerifier::new(SECRET).unwrap().with_issuer(CLIENT_KEY)
+    ConnectVerifier::new(SECRET)
+        .unwrap()
+        .with_issuer(CLIENT_KEY)
 }
 
 fn claims(qsh: &str) -> Value {
@@ -39,8 +41,12 @@ fn claims(qsh: &str) -> Value {
 }
 
 fn hs(alg: Algorithm, claims: &Value, secret: &str) -> String {
-    jsonwebtoken::encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret.as_bytes()))
-        .unwrap()
+    jsonwebtoken::encode(
+        &Header::new(alg),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
 }
 
 fn reject(token: &str) -> ConnectError {
@@ -67,7 +73,13 @@ fn atlassian_interop_vectors_verify() {
             .map(|(_, v)| v.into_owned())
             .unwrap();
         let claims = verifier
-            .verify_at(&token, "GET", &signed, &url("https://example.com"), 1_392_204_462)
+            .verify_at(
+                &token,
+                "GET",
+                &signed,
+                &url("https://example.com"),
+                1_392_204_462,
+            )
             .unwrap_or_else(|e| panic!("{}: {e}", vector["name"]));
         assert_eq!(claims.sub.as_deref(), Some("123456789"));
         // The same token has long expired.
@@ -86,18 +98,33 @@ fn the_issuer_is_readable_before_verification_and_selects_the_secret() {
         .verify(token.expose(), "GET", &request(), &base())
         .unwrap();
     assert_eq!(claims.iss, CLIENT_KEY);
-    assert!(matches!(unverified_issuer("a.b"), Err(ConnectError::Malformed(_))));
+    assert!(matches!(
+        unverified_issuer("a.b"),
+        Err(ConnectError::Malformed(_))
+    ));
 }
 
 #[test]
 fn an_empty_shared_secret_is_refused() {
-    assert_eq!(ConnectVerifier::new("").unwrap_err(), ConnectError::EmptySharedSecret);
+    assert_eq!(
+        ConnectVerifier::new("").unwrap_err(),
+        ConnectError::EmptySharedSecret
+    );
 }
 
 #[test]
 fn each_check_rejects_with_its_own_error() {
     let qsh = query_string_hash("GET", &request(), &base());
-    assert!(verifier().verify(&hs(Algorithm::HS256, &claims(&qsh), SECRET), "GET", &request(), &base()).is_ok());
+    assert!(
+        verifier()
+            .verify(
+                &hs(Algorithm::HS256, &claims(&qsh), SECRET),
+                "GET",
+                &request(),
+                &base()
+            )
+            .is_ok()
+    );
     assert_eq!(
         reject(&hs(Algorithm::HS512, &claims(&qsh), SECRET)),
         ConnectError::AlgorithmNotAllowed {
@@ -107,19 +134,41 @@ fn each_check_rejects_with_its_own_error() {
     );
     let header = base64_url(r#"{"alg":"none","typ":"JWT"}"#);
     let unsigned = format!("{header}.{}.", base64_url(&claims(&qsh).to_string()));
-    assert!(matches!(reject(&unsigned), ConnectError::AlgorithmNotAllowed { .. }));
-    assert_eq!(reject(&hs(Algorithm::HS256, &claims(&qsh), "other")), ConnectError::BadSignature);
+    assert!(matches!(
+        reject(&unsigned),
+        ConnectError::AlgorithmNotAllowed { .. }
+    ));
+    assert_eq!(
+        reject(&hs(Algorithm::HS256, &claims(&qsh), "other")),
+        ConnectError::BadSignature
+    );
     let mut other_issuer = claims(&qsh);
     other_issuer["iss"] = json!("someone-else");
-    assert_eq!(reject(&hs(Algorithm::HS256, &other_issuer, SECRET)), ConnectError::WrongIssuer);
+    assert_eq!(
+        reject(&hs(Algorithm::HS256, &other_issuer, SECRET)),
+        ConnectError::WrongIssuer
+    );
     let mut expired = claims(&qsh);
     expired["exp"] = json!(now() - 120);
-    assert_eq!(reject(&hs(Algorithm::HS256, &expired, SECRET)), ConnectError::Expired);
-    let other_request = query_string_hash("GET", &url("https://app.example.com/connect/panel?project=OPS"), &base());
-    assert_eq!(reject(&hs(Algorithm::HS256, &claims(&other_request), SECRET)), ConnectError::QshMismatch);
+    assert_eq!(
+        reject(&hs(Algorithm::HS256, &expired, SECRET)),
+        ConnectError::Expired
+    );
+    let other_request = query_string_hash(
+        "GET",
+        &url("https://app.example.com/connect/panel?project=OPS"),
+        &base(),
+    );
+    assert_eq!(
+        reject(&hs(Algorithm::HS256, &claims(&other_request), SECRET)),
+        ConnectError::QshMismatch
+    );
     let mut no_qsh = claims(&qsh);
     no_qsh.as_object_mut().unwrap().remove("qsh");
-    assert!(matches!(reject(&hs(Algorithm::HS256, &no_qsh, SECRET)), ConnectError::Claims(_)));
+    assert!(matches!(
+        reject(&hs(Algorithm::HS256, &no_qsh, SECRET)),
+        ConnectError::Claims(_)
+    ));
 }
 
 #[test]
@@ -186,11 +235,19 @@ async fn install(token: &str) -> Result<(), ConnectError> {
 
 #[tokio::test]
 async fn the_signed_install_callback_is_checked() {
-    install(&rs(Some("install-key-1"), &install_claims(), KEY_A)).await.unwrap();
+    install(&rs(Some("install-key-1"), &install_claims(), KEY_A))
+        .await
+        .unwrap();
 
     let shared = hs(Algorithm::HS256, &install_claims(), SECRET);
-    assert!(matches!(install(&shared).await, Err(ConnectError::AlgorithmNotAllowed { .. })));
-    assert_eq!(install(&rs(None, &install_claims(), KEY_A)).await, Err(ConnectError::MissingKeyId));
+    assert!(matches!(
+        install(&shared).await,
+        Err(ConnectError::AlgorithmNotAllowed { .. })
+    ));
+    assert_eq!(
+        install(&rs(None, &install_claims(), KEY_A)).await,
+        Err(ConnectError::MissingKeyId)
+    );
     assert_eq!(
         install(&rs(Some("install-key-2"), &install_claims(), KEY_A)).await,
         Err(ConnectError::UnknownKeyId("install-key-2".into()))
@@ -201,14 +258,30 @@ async fn the_signed_install_callback_is_checked() {
     );
     let mut other_app = install_claims();
     other_app["aud"] = json!("https://evil.example.com");
-    assert_eq!(install(&rs(Some("install-key-1"), &other_app, KEY_A)).await, Err(ConnectError::WrongAudience));
+    assert_eq!(
+        install(&rs(Some("install-key-1"), &other_app, KEY_A)).await,
+        Err(ConnectError::WrongAudience)
+    );
     let mut other_tenant = install_claims();
     other_tenant["iss"] = json!("another-tenant");
-    assert_eq!(install(&rs(Some("install-key-1"), &other_tenant, KEY_A)).await, Err(ConnectError::WrongIssuer));
+    assert_eq!(
+        install(&rs(Some("install-key-1"), &other_tenant, KEY_A)).await,
+        Err(ConnectError::WrongIssuer)
+    );
     let mut expired = install_claims();
     expired["exp"] = json!(now() - 120);
-    assert_eq!(install(&rs(Some("install-key-1"), &expired, KEY_A)).await, Err(ConnectError::Expired));
+    assert_eq!(
+        install(&rs(Some("install-key-1"), &expired, KEY_A)).await,
+        Err(ConnectError::Expired)
+    );
     let mut uninstall = install_claims();
-    uninstall["qsh"] = json!(query_string_hash("POST", &url("https://app.example.com/connect/uninstalled"), &base()));
-    assert_eq!(install(&rs(Some("install-key-1"), &uninstall, KEY_A)).await, Err(ConnectError::QshMismatch));
+    uninstall["qsh"] = json!(query_string_hash(
+        "POST",
+        &url("https://app.example.com/connect/uninstalled"),
+        &base()
+    ));
+    assert_eq!(
+        install(&rs(Some("install-key-1"), &uninstall, KEY_A)).await,
+        Err(ConnectError::QshMismatch)
+    );
 }

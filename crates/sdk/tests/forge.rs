@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use appsec_sdk::forge::{
-    FitError, FitVerifier, ForgeTokens, HttpJwks, JwksFuture, JwksSource, StaticJwks,
-    SYSTEM_TOKEN_HEADER, jira_builder,
+    FitError, FitVerifier, ForgeTokens, HttpJwks, JwksFuture, JwksSource, SYSTEM_TOKEN_HEADER,
+    StaticJwks, jira_builder,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -78,7 +78,10 @@ async fn rejection(token: &str) -> FitError {
 async fn a_valid_token_passes_with_typed_claims() {
     let claims = verifier().verify(&sign(&claims())).await.unwrap();
     assert_eq!(claims.app.id, APP_ID);
-    assert_eq!(claims.app.api_base_url, "https://api.atlassian.com/ex/jira/cloud-1");
+    assert_eq!(
+        claims.app.api_base_url,
+        "https://api.atlassian.com/ex/jira/cloud-1"
+    );
     assert_eq!(claims.context.cloud_id.as_deref(), Some("cloud-1"));
     assert_eq!(claims.principal.as_deref(), Some("account-1"));
     assert!(claims.app.other.contains_key("someNewField"));
@@ -88,7 +91,10 @@ async fn a_valid_token_passes_with_typed_claims() {
 async fn an_unsigned_token_is_refused() {
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","kid":"test-key-a"}"#);
     let body = URL_SAFE_NO_PAD.encode(claims().to_string());
-    assert_eq!(rejection(&format!("{header}.{body}.")).await, FitError::Unsigned);
+    assert_eq!(
+        rejection(&format!("{header}.{body}.")).await,
+        FitError::Unsigned
+    );
 }
 
 #[tokio::test]
@@ -133,7 +139,11 @@ async fn a_missing_kid_is_refused() {
 
 #[tokio::test]
 async fn a_token_for_another_app_is_refused() {
-    let token = sign(&with(claims(), "/aud", json!("ari:cloud:ecosystem::app/other")));
+    let token = sign(&with(
+        claims(),
+        "/aud",
+        json!("ari:cloud:ecosystem::app/other"),
+    ));
     assert_eq!(rejection(&token).await, FitError::WrongAudience);
 }
 
@@ -184,7 +194,10 @@ async fn an_ic_label_that_is_not_a_label_is_refused_before_keys_are_chosen() {
 async fn a_missing_app_claim_is_refused() {
     let mut claims = claims();
     claims.as_object_mut().unwrap().remove("app");
-    assert!(matches!(rejection(&sign(&claims)).await, FitError::Claims(_)));
+    assert!(matches!(
+        rejection(&sign(&claims)).await,
+        FitError::Claims(_)
+    ));
 }
 
 /// A key source that counts its downloads and serves whatever it holds now.
@@ -225,11 +238,14 @@ async fn unknown_kids_refresh_the_keys_at_a_bounded_rate() {
             FitError::UnknownKeyId("made-up".into())
         );
     }
-    assert_eq!(fetches.load(Ordering::SeqCst), 1, "refreshed within the interval");
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        1,
+        "refreshed within the interval"
+    );
     // Cached keys keep verifying without a download.
     verifier.verify(&sign(&claims())).await.unwrap();
     assert_eq!(fetches.load(Ordering::SeqCst), 1);
-
 }
 
 #[tokio::test]
@@ -273,7 +289,10 @@ async fn keys_download_over_http_once_per_interval() {
 
 fn headers(fit: &str, system: Option<&str>) -> HeaderMap {
     let mut headers = HeaderMap::new();
-    headers.insert(AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {fit}")).unwrap());
+    headers.insert(
+        AUTHORIZATION,
+        HeaderValue::from_str(&format!("Bearer {fit}")).unwrap(),
+    );
     if let Some(token) = system {
         headers.insert(SYSTEM_TOKEN_HEADER, HeaderValue::from_str(token).unwrap());
     }
@@ -293,7 +312,10 @@ async fn headers_give_claims_and_app_tokens_and_the_store_keeps_the_newest() {
     let tokens = ForgeTokens::new();
     let fit = sign(&claims());
     let long = system_token(now() + 7200, "long");
-    let invocation = verifier.verify_headers(&headers(&fit, Some(&long))).await.unwrap();
+    let invocation = verifier
+        .verify_headers(&headers(&fit, Some(&long)))
+        .await
+        .unwrap();
     assert!(invocation.user_token.is_none());
     tokens.remember(&invocation);
     let installation = invocation.claims.app.installation_id.clone();
@@ -301,7 +323,10 @@ async fn headers_give_claims_and_app_tokens_and_the_store_keeps_the_newest() {
 
     // A token that lapses sooner does not replace one that lasts longer.
     let short = system_token(now() + 600, "short");
-    let second = verifier.verify_headers(&headers(&fit, Some(&short))).await.unwrap();
+    let second = verifier
+        .verify_headers(&headers(&fit, Some(&short)))
+        .await
+        .unwrap();
     tokens.remember(&second);
     assert_eq!(tokens.system_token(&installation).unwrap().expose(), long);
 
@@ -310,13 +335,19 @@ async fn headers_give_claims_and_app_tokens_and_the_store_keeps_the_newest() {
     assert!(!shown.contains(&long) && !shown.contains(&fit), "{shown}");
 
     let jira = jira_builder(&invocation.claims, &tokens).build().unwrap();
-    assert!(jira.security_info().is_ok(), "app tokens work for Security Information");
+    assert!(
+        jira.security_info().is_ok(),
+        "app tokens work for Security Information"
+    );
 
     // `requestRemote` calls carry a FIT and no tokens.
     let bare = verifier.verify_headers(&headers(&fit, None)).await.unwrap();
     assert!(bare.system_token.is_none());
     assert_eq!(
-        verifier.verify_headers(&HeaderMap::new()).await.unwrap_err(),
+        verifier
+            .verify_headers(&HeaderMap::new())
+            .await
+            .unwrap_err(),
         FitError::Missing
     );
 }
@@ -325,11 +356,18 @@ async fn headers_give_claims_and_app_tokens_and_the_store_keeps_the_newest() {
 async fn an_expired_system_token_is_not_used() {
     let tokens = ForgeTokens::new();
     let invocation = verifier()
-        .verify_headers(&headers(&sign(&claims()), Some(&system_token(now() - 1, "old"))))
+        .verify_headers(&headers(
+            &sign(&claims()),
+            Some(&system_token(now() - 1, "old")),
+        ))
         .await
         .unwrap();
     tokens.remember(&invocation);
-    assert!(tokens.system_token(&invocation.claims.app.installation_id).is_none());
+    assert!(
+        tokens
+            .system_token(&invocation.claims.app.installation_id)
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -338,7 +376,10 @@ async fn the_system_token_reaches_jira_at_the_api_base_url() {
     let token = system_token(now() + 7200, "sys");
     Mock::given(method("GET"))
         .and(path("/ex/jira/cloud-1/rest/security/1.0/linkedWorkspaces"))
-        .and(wiremock::matchers::header("authorization", format!("Bearer {token}").as_str()))
+        .and(wiremock::matchers::header(
+            "authorization",
+            format!("Bearer {token}").as_str(),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"workspaceIds": ["w"]})))
         .expect(1)
         .mount(&server)

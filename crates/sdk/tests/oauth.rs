@@ -56,7 +56,11 @@ async fn rotation_keeps_only_the_newest_refresh_token() {
         .on_rotate(move |t| record.lock().unwrap().push(t.expose().to_string()));
 
     assert_eq!(provider.token().await.unwrap().expose(), "a1");
-    assert_eq!(provider.token().await.unwrap().expose(), "a1", "cached until expiry");
+    assert_eq!(
+        provider.token().await.unwrap().expose(),
+        "a1",
+        "cached until expiry"
+    );
     assert!(provider.invalidate(&"a1".into()));
     assert_eq!(provider.token().await.unwrap().expose(), "a2");
     assert_eq!(*seen.lock().unwrap(), ["r2", "r3"]);
@@ -100,9 +104,7 @@ async fn a_401_triggers_one_refresh_and_one_resend() {
     Mock::given(method("GET"))
         .and(path(SCHEMES))
         .and(header("authorization", "Bearer a2"))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"issueSecuritySchemes": []})),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"issueSecuritySchemes": []})))
         .expect(1)
         .mount(&server)
         .await;
@@ -153,7 +155,12 @@ async fn a_fixed_bearer_token_is_not_resent_after_a_401() {
         .retry(RetryPolicy::none())
         .build()
         .unwrap();
-    let err = jira.issue_security().get_issue_security_schemes().send().value().await;
+    let err = jira
+        .issue_security()
+        .get_issue_security_schemes()
+        .send()
+        .value()
+        .await;
     assert!(matches!(err, Err(Error::Auth(_))));
 }
 
@@ -172,7 +179,10 @@ async fn the_whole_flow_finds_the_site() {
     assert_eq!(query["prompt"], "consent");
     assert_eq!(query["state"], state.as_str());
     assert!(state.check(state.as_str()).is_ok());
-    assert!(matches!(state.check("forged"), Err(OAuthError::StateMismatch)));
+    assert!(matches!(
+        state.check("forged"),
+        Err(OAuthError::StateMismatch)
+    ));
     let (_, other) = app.authorize_url(&["read:jira-work"]);
     assert_ne!(state, other, "each request gets its own state");
 
@@ -200,7 +210,10 @@ async fn the_whole_flow_finds_the_site() {
         .mount(&server)
         .await;
     let tokens = app.exchange_code("code-1").await.unwrap();
-    let sites = app.accessible_resources(&tokens.access_token).await.unwrap();
+    let sites = app
+        .accessible_resources(&tokens.access_token)
+        .await
+        .unwrap();
     assert_eq!(sites[0].id, "cloud-1");
     assert_eq!(
         app.jira_base_url(&sites[0].id),
@@ -267,12 +280,22 @@ async fn no_token_or_secret_shows_in_debug_display_or_trace_logs() {
         .unwrap_err();
 
     let mut shown = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(shown.contains("fresh one"), "TRACE output was captured: {shown}");
+    assert!(
+        shown.contains("fresh one"),
+        "TRACE output was captured: {shown}"
+    );
     shown.push_str(&format!(
         "{err} {err:?} {failed} {failed:?} {provider:?} {tokens:?} {jira:?} {:?}",
         app(&server)
     ));
-    for secret in ["a1-secret", "a2-secret", "r0-secret", "r1-secret", "r2-secret", SECRET] {
+    for secret in [
+        "a1-secret",
+        "a2-secret",
+        "r0-secret",
+        "r1-secret",
+        "r2-secret",
+        SECRET,
+    ] {
         assert!(!shown.contains(secret), "{secret} leaked: {shown}");
     }
 }

@@ -729,12 +729,7 @@ async fn list_with_every_auth(jira: &[JiraClient], qwiet: &QwietClient) -> Vec<E
         let Ok(security_info) = client.security_info() else {
             continue;
         };
-        if let Err(e) = security_info
-            .get_linked_workspaces()
-            .send()
-            .value()
-            .await
-        {
+        if let Err(e) = security_info.get_linked_workspaces().send().value().await {
             errors.push(e);
         }
     }

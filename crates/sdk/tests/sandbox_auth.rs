@@ -34,10 +34,16 @@ async fn a_forge_invocation_verifies_and_its_system_token_reaches_security_infor
         SYSTEM_TOKEN_HEADER,
         HeaderValue::from_str(&invocation.system_token).unwrap(),
     );
-    let verifier = FitVerifier::new(SANDBOX_FORGE_APP_ID, HttpJwks::new(sandbox.forge_jwks_url()));
+    let verifier = FitVerifier::new(
+        SANDBOX_FORGE_APP_ID,
+        HttpJwks::new(sandbox.forge_jwks_url()),
+    );
     let verified = verifier.verify_headers(&headers).await.unwrap();
     assert_eq!(verified.claims.app.api_base_url, sandbox.gateway_url());
-    assert_eq!(verified.claims.context.cloud_id.as_deref(), Some(SANDBOX_CLOUD_ID));
+    assert_eq!(
+        verified.claims.context.cloud_id.as_deref(),
+        Some(SANDBOX_CLOUD_ID)
+    );
 
     let tokens = ForgeTokens::new();
     tokens.remember(&verified);
@@ -54,7 +60,10 @@ async fn a_forge_invocation_verifies_and_its_system_token_reaches_security_infor
     assert_eq!(linked.workspace_ids.len(), 1);
 
     // A FIT for another app does not verify; a token the sandbox never issued is refused.
-    let other = FitVerifier::new("ari:cloud:ecosystem::app/other", HttpJwks::new(sandbox.forge_jwks_url()));
+    let other = FitVerifier::new(
+        "ari:cloud:ecosystem::app/other",
+        HttpJwks::new(sandbox.forge_jwks_url()),
+    );
     assert!(other.verify_headers(&headers).await.is_err());
     let stranger = JiraClient::builder(sandbox.gateway_url())
         .bearer_token("forge-system-not-issued")
@@ -69,7 +78,10 @@ async fn a_forge_invocation_verifies_and_its_system_token_reaches_security_infor
         .value()
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Auth(ref e) if e.status == 401), "{err:?}");
+    assert!(
+        matches!(err, Error::Auth(ref e) if e.status == 401),
+        "{err:?}"
+    );
 }
 
 fn oauth_app(sandbox: &Sandbox) -> OAuthApp {
@@ -106,7 +118,10 @@ async fn the_oauth_flow_runs_against_the_sandbox_and_refresh_tokens_rotate() {
         app.exchange_code(&param("code")).await,
         Err(OAuthError::Refused { .. })
     ));
-    let sites = app.accessible_resources(&tokens.access_token).await.unwrap();
+    let sites = app
+        .accessible_resources(&tokens.access_token)
+        .await
+        .unwrap();
     assert_eq!(sites[0].id, SANDBOX_CLOUD_ID);
 
     let first_refresh = tokens.refresh_token.clone().unwrap();
@@ -127,7 +142,10 @@ async fn the_oauth_flow_runs_against_the_sandbox_and_refresh_tokens_rotate() {
     // One rotation: the new refresh token works, the old one no longer does.
     let rotated = app.refresh(&first_refresh).await.unwrap();
     let err = app.refresh(&first_refresh).await.unwrap_err();
-    assert!(matches!(err, OAuthError::Refused { ref error, .. } if error == "invalid_grant"), "{err}");
+    assert!(
+        matches!(err, OAuthError::Refused { ref error, .. } if error == "invalid_grant"),
+        "{err}"
+    );
     app.refresh(&rotated.refresh_token.unwrap()).await.unwrap();
 }
 
@@ -155,6 +173,9 @@ async fn connect_scopes_are_enforced_per_operation() {
         .await
         .unwrap();
     let err = jira.link_workspaces(["w-1".to_string()]).await.unwrap_err();
-    assert!(matches!(err, Error::Auth(ref e) if e.status == 403), "{err:?}");
+    assert!(
+        matches!(err, Error::Auth(ref e) if e.status == 403),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("WRITE"), "{err}");
 }

@@ -14,7 +14,12 @@ fn with_basic(server: &MockServer) -> JiraClient {
 }
 
 fn assert_refused(err: Error) {
-    let Error::AuthNotAccepted { api, used, accepted } = &err else {
+    let Error::AuthNotAccepted {
+        api,
+        used,
+        accepted,
+    } = &err
+    else {
         panic!("expected AuthNotAccepted, got {err:?}");
     };
     assert_eq!(*api, "Jira Security Information");
@@ -39,7 +44,11 @@ async fn basic_auth_is_refused_for_every_security_information_call_and_nothing_i
 
     assert_refused(jira.security_info().unwrap_err());
     assert_refused(jira.link_workspaces(["w1".to_string()]).await.unwrap_err());
-    assert_refused(jira.unlink_workspaces(["w1".to_string()]).await.unwrap_err());
+    assert_refused(
+        jira.unlink_workspaces(["w1".to_string()])
+            .await
+            .unwrap_err(),
+    );
     assert_refused(
         jira.submit_vulnerabilities(Vulnerabilities::new(Vec::new()).property("k", "v"))
             .await
@@ -57,18 +66,26 @@ async fn basic_auth_is_refused_for_every_security_information_call_and_nothing_i
 #[tokio::test]
 async fn no_credentials_are_refused_too_and_app_credentials_pass() {
     let server = MockServer::start().await;
-    Mock::given(wiremock::matchers::path("/rest/security/1.0/linkedWorkspaces"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"workspaceIds": []})))
-        .expect(2)
-        .mount(&server)
-        .await;
+    Mock::given(wiremock::matchers::path(
+        "/rest/security/1.0/linkedWorkspaces",
+    ))
+    .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"workspaceIds": []})))
+    .expect(2)
+    .mount(&server)
+    .await;
     let anonymous = JiraClient::builder(server.uri()).build().unwrap();
     assert!(matches!(
         anonymous.security_info(),
-        Err(Error::AuthNotAccepted { used: "no credentials", .. })
+        Err(Error::AuthNotAccepted {
+            used: "no credentials",
+            ..
+        })
     ));
     for jira in [
-        JiraClient::builder(server.uri()).bearer_token("app-token").build().unwrap(),
+        JiraClient::builder(server.uri())
+            .bearer_token("app-token")
+            .build()
+            .unwrap(),
         JiraClient::builder(server.uri())
             .connect_jwt("com.example.app", "shared-secret")
             .build()

@@ -36,7 +36,10 @@ struct Backend {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Ok(app_id) = std::env::var("FORGE_APP_ID") {
-        let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(8080);
+        let port: u16 = std::env::var("PORT")
+            .ok()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(8080);
         let backend = Backend {
             verifier: FitVerifier::new(app_id, HttpJwks::atlassian()),
             tokens: ForgeTokens::new(),
@@ -48,13 +51,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let sandbox = Sandbox::start(SandboxConfig::default()).await?;
     let backend = Arc::new(Backend {
-        verifier: FitVerifier::new(SANDBOX_FORGE_APP_ID, HttpJwks::new(sandbox.forge_jwks_url())),
+        verifier: FitVerifier::new(
+            SANDBOX_FORGE_APP_ID,
+            HttpJwks::new(sandbox.forge_jwks_url()),
+        ),
         tokens: ForgeTokens::new(),
     });
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let remote: SocketAddr = listener.local_addr()?;
     tokio::spawn(serve(listener, backend));
-    println!("Sandbox at {} plays Forge; the remote listens on {remote}\n", sandbox.url());
+    println!(
+        "Sandbox at {} plays Forge; the remote listens on {remote}\n",
+        sandbox.url()
+    );
 
     let http = reqwest::Client::new();
     let invocation = sandbox.forge_invocation();
@@ -64,14 +73,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .header(SYSTEM_TOKEN_HEADER, &invocation.system_token)
         .send()
         .await?;
-    println!("Invocation signed by the sandbox: {} {}", answer.status(), answer.text().await?);
+    println!(
+        "Invocation signed by the sandbox: {} {}",
+        answer.status(),
+        answer.text().await?
+    );
 
     let forged = http
         .post(format!("http://{remote}/security-info/push"))
         .bearer_auth("eyJhbGciOiJub25lIn0.e30.")
         .send()
         .await?;
-    println!("Invocation with an unsigned token: {} {}", forged.status(), forged.text().await?);
+    println!(
+        "Invocation with an unsigned token: {} {}",
+        forged.status(),
+        forged.text().await?
+    );
     Ok(())
 }
 
@@ -102,7 +119,12 @@ async fn handle(backend: &Backend, req: Request<hyper::body::Incoming>) -> Respo
     let (parts, body) = req.into_parts();
     let invocation = match backend.verifier.verify_headers(&parts.headers).await {
         Ok(invocation) => invocation,
-        Err(e) => return reply(StatusCode::UNAUTHORIZED, serde_json::json!({"error": e.to_string()})),
+        Err(e) => {
+            return reply(
+                StatusCode::UNAUTHORIZED,
+                serde_json::json!({"error": e.to_string()}),
+            );
+        }
     };
     let _ = body.collect().await;
     backend.tokens.remember(&invocation);
@@ -126,7 +148,10 @@ async fn handle(backend: &Backend, req: Request<hyper::body::Incoming>) -> Respo
                 "accepted": accepted,
             }),
         ),
-        Err(e) => reply(StatusCode::BAD_GATEWAY, serde_json::json!({"error": e.to_string()})),
+        Err(e) => reply(
+            StatusCode::BAD_GATEWAY,
+            serde_json::json!({"error": e.to_string()}),
+        ),
     }
 }
 

@@ -10,11 +10,17 @@
 //! run it against Atlassian: open the printed URL, consent, and paste the
 //! URL you were sent back to.
 
-use appsec_sandbox::{SANDBOX_OAUTH_CLIENT_ID, SANDBOX_OAUTH_CLIENT_SECRET, Sandbox, SandboxConfig};
+use appsec_sandbox::{
+    SANDBOX_OAUTH_CLIENT_ID, SANDBOX_OAUTH_CLIENT_SECRET, Sandbox, SandboxConfig,
+};
 use appsec_sdk::oauth::{OAuthApp, RefreshingToken};
 use appsec_sdk::{JiraClient, SendExt, TokenProvider};
 
-const SCOPES: &[&str] = &["read:jira-work", "manage:jira-configuration", "offline_access"];
+const SCOPES: &[&str] = &[
+    "read:jira-work",
+    "manage:jira-configuration",
+    "offline_access",
+];
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,7 +33,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ),
         Err(_) => {
             let sandbox = Sandbox::start(SandboxConfig::default()).await?;
-            println!("Sandbox at {} plays Atlassian's OAuth servers\n", sandbox.url());
+            println!(
+                "Sandbox at {} plays Atlassian's OAuth servers\n",
+                sandbox.url()
+            );
             let app = OAuthApp::new(
                 SANDBOX_OAUTH_CLIENT_ID,
                 SANDBOX_OAUTH_CLIENT_SECRET,
@@ -59,7 +68,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::io::stdin().read_line(&mut line)?;
         line.trim().to_string()
     };
-    println!("Consent page: {}", url.as_str().split('?').next().unwrap_or_default());
+    println!(
+        "Consent page: {}",
+        url.as_str().split('?').next().unwrap_or_default()
+    );
 
     // 2. The callback: check the state, swap the code for tokens.
     let callback = reqwest::Url::parse(&callback)?;
@@ -72,7 +84,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     state.check(&param("state")?)?;
     let tokens = app.exchange_code(&param("code")?).await?;
-    println!("Code exchanged; access token {} expires in {} s", tokens.access_token, tokens.expires_in);
+    println!(
+        "Code exchanged; access token {} expires in {} s",
+        tokens.access_token, tokens.expires_in
+    );
 
     // 3. Which sites may the app use?
     let sites = app.accessible_resources(&tokens.access_token).await?;
@@ -91,7 +106,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .send()
         .value()
         .await?;
-    println!("{} issue security schemes", schemes.issue_security_schemes.len());
+    println!(
+        "{} issue security schemes",
+        schemes.issue_security_schemes.len()
+    );
 
     // 5. When Jira refuses the access token (here: dropped on purpose, as
     //    after a 401), the provider refreshes; the refresh token rotates
