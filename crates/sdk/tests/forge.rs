@@ -17,6 +17,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+#[path = "support/trace.rs"]
+mod trace;
+
 const APP_ID: &str = "ari:cloud:ecosystem::app/6c1f7b1e-7d3e-4c4b-9a55-1b2d3e4f5a6b";
 const KEY_A: &[u8] = include_bytes!("fixtures/forge-key-a.der");
 const KEY_B: &[u8] = include_bytes!("fixtures/forge-key-b.der");
@@ -371,7 +374,8 @@ async fn an_expired_system_token_is_not_used() {
 }
 
 #[tokio::test]
-async fn the_system_token_reaches_jira_at_the_api_base_url() {
+async fn the_system_token_reaches_jira_at_the_api_base_url_and_no_log_shows_a_token() {
+    let captured = trace::capture();
     let server = MockServer::start().await;
     let token = system_token(now() + 7200, "sys");
     Mock::given(method("GET"))
@@ -406,4 +410,17 @@ async fn the_system_token_reaches_jira_at_the_api_base_url() {
         .await
         .unwrap();
     assert_eq!(linked.workspace_ids, vec!["w".to_string()]);
+
+    let fit = sign(&claims);
+    let rejected = verifier().verify(&format!("{fit}x")).await.unwrap_err();
+    let mut shown = captured.text();
+    assert!(
+        shown.contains("TRACE") || shown.contains("DEBUG"),
+        "captured: {shown}"
+    );
+    shown.push_str(&format!("{rejected} {rejected:?} {invocation:?} {jira:?}"));
+    let signature = fit.rsplit('.').next().unwrap();
+    for secret in [token.as_str(), fit.as_str(), signature] {
+        assert!(!shown.contains(secret), "a token leaked: {shown}");
+    }
 }

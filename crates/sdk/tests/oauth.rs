@@ -1,7 +1,6 @@
 //! OAuth 2.0 (3LO): rotation keeps only the newest refresh token, and a 401
 //! costs exactly one refresh and one resend.
 
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use appsec_sdk::oauth::{OAuthApp, OAuthError, RefreshingToken};
@@ -9,6 +8,9 @@ use appsec_sdk::{Error, JiraClient, RetryPolicy, SendExt, TokenProvider};
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[path = "support/trace.rs"]
+mod trace;
 
 const SECRET: &str = "client-secret-7c1e";
 
@@ -221,31 +223,9 @@ async fn the_whole_flow_finds_the_site() {
     );
 }
 
-/// Collects formatted tracing output.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_token_or_secret_shows_in_debug_display_or_trace_logs() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let _ = tracing_log::LogTracer::init();
+    let captured = trace::capture();
 
     let server = MockServer::start().await;
     rotation(&server, "r1-secret", "a2-secret", "r2-secret").await;
@@ -279,7 +259,7 @@ async fn no_token_or_secret_shows_in_debug_display_or_trace_logs() {
         .await
         .unwrap_err();
 
-    let mut shown = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let mut shown = captured.text();
     assert!(
         shown.contains("fresh one"),
         "TRACE output was captured: {shown}"
