@@ -4,7 +4,8 @@
 //! | variable | meaning |
 //! | --- | --- |
 //! | `JIRA_BASE_URL` | e.g. `https://your-site.atlassian.net` |
-//! | `JIRA_EMAIL`, `JIRA_API_TOKEN` | basic auth for Jira |
+//! | `JIRA_APP_TOKEN` | an app token (Forge system token or OAuth 2.0 access token); needed for Security Information |
+//! | `JIRA_EMAIL`, `JIRA_API_TOKEN` | basic auth, used when `JIRA_APP_TOKEN` is unset: issue security only |
 //! | `QWIET_TOKEN` | Qwiet access token |
 //! | `QWIET_ORG_ID` | Qwiet organization id |
 //! | `QWIET_BASE_URL` | optional, defaults to the public API |
@@ -36,11 +37,10 @@ impl Setup {
     pub async fn sandbox_with(config: SandboxConfig) -> Result<Self, Box<dyn std::error::Error>> {
         let credentials = config.credentials.clone();
         let sandbox = Sandbox::start(config).await?;
+        // Security Information answers apps only, so the demo uses the
+        // sandbox's app token, as a Forge backend would.
         let jira = JiraClient::builder(sandbox.url())
-            .basic_auth(
-                credentials.jira_email.clone(),
-                credentials.jira_api_token.clone(),
-            )
+            .bearer_token(credentials.bearer_token.clone())
             .build()?;
         let qwiet = QwietClient::builder()
             .base_url(sandbox.qwiet_url())
@@ -62,10 +62,14 @@ impl Setup {
         let var = |name: &str| {
             std::env::var(name).map_err(|_| format!("{name} must be set with JIRA_BASE_URL"))
         };
-        let jira = JiraClient::builder(base)
-            .basic_auth(var("JIRA_EMAIL")?, var("JIRA_API_TOKEN")?)
-            .retry(RetryPolicy::default())
-            .build()?;
+        let jira = JiraClient::builder(base).retry(RetryPolicy::default());
+        // An app token serves both APIs; basic auth serves issue security only,
+        // and Security Information calls then fail before sending anything.
+        let jira = match std::env::var("JIRA_APP_TOKEN") {
+            Ok(token) => jira.bearer_token(token),
+            Err(_) => jira.basic_auth(var("JIRA_EMAIL")?, var("JIRA_API_TOKEN")?),
+        }
+        .build()?;
         let mut qwiet = QwietClient::builder().bearer_token(var("QWIET_TOKEN")?);
         if let Ok(url) = std::env::var("QWIET_BASE_URL") {
             qwiet = qwiet.base_url(url);

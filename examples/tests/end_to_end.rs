@@ -29,6 +29,7 @@ async fn qwiet_to_jira_publishes_everything_and_a_rerun_adds_nothing() {
     let linked = setup
         .jira
         .security_info()
+        .unwrap()
         .get_linked_workspaces()
         .send()
         .value()
@@ -61,6 +62,7 @@ async fn qwiet_to_jira_publishes_everything_and_a_rerun_adds_nothing() {
     let stored = setup
         .jira
         .security_info()
+        .unwrap()
         .get_vulnerability_by_id()
         .vulnerability_id(id.as_str())
         .send()
@@ -119,6 +121,7 @@ async fn the_sandbox_rejects_a_wrongly_signed_connect_jwt() {
     };
     let good = signed(&credentials.connect_shared_secret);
     good.security_info()
+        .unwrap()
         .get_linked_workspaces()
         .send()
         .value()
@@ -128,6 +131,7 @@ async fn the_sandbox_rejects_a_wrongly_signed_connect_jwt() {
     let bad = signed("not-the-shared-secret");
     let err = bad
         .security_info()
+        .unwrap()
         .get_linked_workspaces()
         .send()
         .value()

@@ -52,6 +52,16 @@ pub trait TokenProvider: fmt::Debug + Send + Sync {
     fn fixed(&self) -> Option<&Secret> {
         None
     }
+
+    /// Called when the service answered `401` to a request that carried
+    /// `rejected`. Return `true` when the provider dropped that token and can
+    /// get another (an OAuth refresh): the runtime then asks for a token once
+    /// more and sends the request once more. The default, `false`, leaves
+    /// the `401` as the answer.
+    fn invalidate(&self, rejected: &Secret) -> bool {
+        let _ = rejected;
+        false
+    }
 }
 
 /// A token that never changes.
@@ -199,4 +209,41 @@ pub(crate) async fn apply(
     };
     request.headers_mut().insert(AUTHORIZATION, value);
     Ok(())
+}
+
+/// A copy of `request` kept for one resend after a `401`, when the
+/// credentials come from a provider that may replace a rejected token.
+pub(crate) fn spare_for_unauthorized(
+    ctx: &ClientContext,
+    request: &reqwest::Request,
+) -> Option<reqwest::Request> {
+    match ctx.auth() {
+        Auth::Bearer(provider) if provider.fixed().is_none() => request.try_clone(),
+        _ => None,
+    }
+}
+
+/// After a `401`: tells the provider which token was rejected and, when it
+/// can get another, returns `spare` with fresh credentials for one resend.
+pub(crate) async fn after_unauthorized(
+    ctx: &ClientContext,
+    result: &reqwest::Result<reqwest::Response>,
+    spare: Option<reqwest::Request>,
+) -> Option<reqwest::Request> {
+    let mut spare = spare?;
+    let Ok(response) = result else { return None };
+    if response.status() != reqwest::StatusCode::UNAUTHORIZED {
+        return None;
+    }
+    let Auth::Bearer(provider) = ctx.auth() else {
+        return None;
+    };
+    let sent = spare.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let rejected = Secret::new(sent.strip_prefix("Bearer ")?);
+    if !provider.invalidate(&rejected) {
+        return None;
+    }
+    tracing::debug!("bearer token rejected with 401; sending once more with a fresh one");
+    apply(ctx, &mut spare).await.ok()?;
+    Some(spare)
 }

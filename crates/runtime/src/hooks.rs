@@ -113,15 +113,24 @@ pub async fn exec(
         status = tracing::field::Empty,
         wait_ms = tracing::field::Empty,
     );
-    let mut response = attempts(client, ctx, operations, request, info, &span)
-        .instrument(span.clone())
-        .await?;
+    let call = async {
+        // Auth: a refreshing bearer provider gets one refresh and one resend
+        // after a 401 (see `auth::after_unauthorized`).
+        let spare = auth::spare_for_unauthorized(ctx, &request);
+        let result = attempts(client, ctx, operations, request, info, &span).await;
+        match auth::after_unauthorized(ctx, &result, spare).await {
+            Some(again) => attempts(client, ctx, operations, again, info, &span).await,
+            None => result,
+        }
+    };
+    let mut response = call.instrument(span.clone()).await?;
     if !response.status().is_success() {
         response.extensions_mut().insert(operations.error_format);
     }
     Ok(response)
 }
 
+/// [`exec`] without the resend after a 401.
 async fn attempts(
     client: &reqwest::Client,
     ctx: &ClientContext,

@@ -27,6 +27,14 @@ pub struct SandboxConfig {
     /// Jira's rate limiter (quota, burst, per-issue writes); `None`, the
     /// default, answers every request.
     pub rate_limiting: Option<RateLimiting>,
+    /// Scopes of the Connect app (`READ`, `WRITE`, `DELETE`, `ADMIN`); each
+    /// operation needs the one its method implies.
+    pub connect_scopes: Vec<String>,
+}
+
+/// The scopes of the demo Connect app.
+pub(crate) fn default_connect_scopes() -> Vec<String> {
+    ["READ", "WRITE", "DELETE"].map(String::from).to_vec()
 }
 
 impl Default for SandboxConfig {
@@ -39,6 +47,7 @@ impl Default for SandboxConfig {
             qwiet_findings: 2500,
             jira_level_members: 120,
             rate_limiting: None,
+            connect_scopes: default_connect_scopes(),
         }
     }
 }

@@ -24,6 +24,7 @@
 //! # Ok(()) }
 //! ```
 
+mod atlassian;
 mod auth;
 mod config;
 mod faults;
@@ -51,6 +52,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
 
+pub use atlassian::{
+    ForgeInvocation, SANDBOX_CLOUD_ID, SANDBOX_FORGE_APP_ID, SANDBOX_INSTALLATION_ID,
+    SANDBOX_OAUTH_CLIENT_ID, SANDBOX_OAUTH_CLIENT_SECRET,
+};
 pub use config::{
     Credentials, DEMO_BEARER_TOKEN, DEMO_CONNECT_APP_KEY, DEMO_CONNECT_SHARED_SECRET,
     DEMO_JIRA_API_TOKEN, DEMO_JIRA_EMAIL, DEMO_QWIET_TOKEN, Faults, SandboxConfig,
@@ -124,6 +129,29 @@ impl Sandbox {
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// A Forge invocation of the sandbox's Forge app: a FIT signed with the
+    /// sandbox key (its JWKS at [`forge_jwks_url`](Self::forge_jwks_url)) and
+    /// an app system token the sandbox accepts on Jira and Security
+    /// Information. The FIT's `app.apiBaseUrl` is
+    /// [`gateway_url`](Self::gateway_url).
+    pub fn forge_invocation(&self) -> ForgeInvocation {
+        let now = chrono::Utc::now().timestamp();
+        lock(&self.state)
+            .issued
+            .invocation(&self.gateway_url(), now)
+    }
+
+    /// Where the sandbox publishes the keys that sign its FITs.
+    pub fn forge_jwks_url(&self) -> String {
+        format!("{}/.well-known/jwks.json", self.url())
+    }
+
+    /// The site behind the API gateway, as OAuth 2.0 and Forge apps call it:
+    /// `{url}/ex/jira/{SANDBOX_CLOUD_ID}`.
+    pub fn gateway_url(&self) -> String {
+        format!("{}/ex/jira/{SANDBOX_CLOUD_ID}", self.url())
     }
 
     /// A snapshot of the counters.
@@ -244,7 +272,18 @@ async fn respond(req: hyper::Request<Incoming>, shared: Shared) -> Result<Resp, 
     }
     let (parts, body) = req.into_parts();
     let body = body.collect().await.map_err(|_| Dropped)?.to_bytes();
-    let req = Req::new(parts.method, &parts.uri, parts.headers, body, base);
+    // `/ex/jira/{cloudId}/...` is the API gateway in front of the site.
+    let (uri, base) = match atlassian::gateway_prefix(parts.uri.path()) {
+        Some(prefix) => {
+            let rest = &parts.uri.path_and_query().map_or("", |pq| pq.as_str())[prefix.len()..];
+            (
+                rest.parse().map_err(|_| Dropped)?,
+                format!("{base}{prefix}"),
+            )
+        }
+        None => (parts.uri, base),
+    };
+    let req = Req::new(parts.method, &uri, parts.headers, body, base);
     let admission = match &limiter {
         Some(limiter) => lock(limiter).admit(&req),
         None => Admission::Unlimited,

@@ -8,6 +8,7 @@ use hyper::StatusCode;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use crate::atlassian::{self, Issued};
 use crate::auth::{self, Caller};
 use crate::config::{Credentials, SandboxConfig};
 use crate::faults::FaultInjector;
@@ -44,6 +45,10 @@ pub(crate) struct State {
     pub qwiet: QwietState,
     /// Generator for IDs created at run time.
     pub rng: StdRng,
+    /// App, system and OAuth tokens the sandbox issued as Atlassian.
+    pub issued: Issued,
+    /// Scopes of the Connect app.
+    pub connect_scopes: Vec<String>,
 }
 
 impl State {
@@ -53,6 +58,8 @@ impl State {
         let qwiet = QwietState::seed(&mut rng, config.qwiet_findings);
         Self {
             credentials: config.credentials.clone(),
+            issued: Issued::default(),
+            connect_scopes: config.connect_scopes.clone(),
             faults: FaultInjector::new(config.faults.clone(), config.seed),
             stats: Stats::default(),
             jira,
@@ -64,14 +71,18 @@ impl State {
 
     /// Authenticates and routes a request that drew no fault.
     pub fn answer(&mut self, req: &Req) -> Resp {
+        if let Some(resp) = atlassian::answer(&mut self.issued, req, Utc::now().timestamp()) {
+            return resp;
+        }
         let service = Service::of(&req.raw_path);
         let known_root = req.raw_path.starts_with("/rest/") || service == Service::Qwiet;
         if !known_root {
             return service.error(StatusCode::NOT_FOUND, "Nothing is served at this path.");
         }
-        let caller = match auth::check(req, service, &self.credentials) {
+        let caller = match auth::check(req, service, self, Utc::now().timestamp()) {
             Ok(caller) => caller,
-            Err(reason) => return self.unauthorized(service, &reason),
+            Err((StatusCode::UNAUTHORIZED, reason)) => return self.unauthorized(service, &reason),
+            Err((status, reason)) => return service.error(status, &reason),
         };
         let anonymous_allowed =
             service == Service::Jira && jira_issue_security::allows_anonymous(req);

@@ -81,11 +81,11 @@ async fn security_info_responses_decode() {
     let base = format!("{}/rest/security/1.0", sandbox.url());
     let post = |path: &str, body: Value| {
         let url = format!("{base}{path}");
-        async move { call(Method::POST, &url, &basic(), Some(&body)).await }
+        async move { call(Method::POST, &url, &app_token(), Some(&body)).await }
     };
     let get = |path: &str| {
         let url = format!("{base}{path}");
-        async move { call(Method::GET, &url, &basic(), None).await.1 }
+        async move { call(Method::GET, &url, &app_token(), None).await.1 }
     };
     post(
         "/linkedWorkspaces/bulk",

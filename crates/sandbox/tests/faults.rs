@@ -201,7 +201,7 @@ async fn dropped_after_processing_keeps_the_effects_and_loses_the_answer() {
             "{}/rest/security/1.0/linkedWorkspaces/bulk",
             sandbox.url()
         ))
-        .header("authorization", basic())
+        .header("authorization", app_token())
         .json(&serde_json::json!({ "workspaceIds": ["ws-1"] }))
         .send()
         .await
@@ -227,7 +227,7 @@ async fn dropped_after_processing_keeps_the_effects_and_loses_the_answer() {
     });
     let _ = client()
         .post(format!("{}/rest/security/1.0/bulk", sandbox.url()))
-        .header("authorization", basic())
+        .header("authorization", app_token())
         .json(&serde_json::json!({ "vulnerabilities": [vulnerability] }))
         .send()
         .await

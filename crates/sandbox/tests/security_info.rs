@@ -31,7 +31,7 @@ fn vulnerability(id: &str, usn: i64, container: &str, name: &str) -> Value {
 }
 
 async fn post(sandbox: &Sandbox, path: &str, body: &Value) -> (StatusCode, Value) {
-    call(Method::POST, &url(sandbox, path), &basic(), Some(body)).await
+    call(Method::POST, &url(sandbox, path), &app_token(), Some(body)).await
 }
 
 async fn link(sandbox: &Sandbox, ids: &[&str]) {
@@ -68,7 +68,7 @@ async fn workspaces_link_list_and_unlink() {
     let (status, body) = call(
         Method::GET,
         &url(&sandbox, "/linkedWorkspaces"),
-        &basic(),
+        &app_token(),
         None,
     )
     .await;
@@ -80,7 +80,7 @@ async fn workspaces_link_list_and_unlink() {
     let (status, one) = call(
         Method::GET,
         &url(&sandbox, "/linkedWorkspaces/ws-1"),
-        &basic(),
+        &app_token(),
         None,
     )
     .await;
@@ -91,7 +91,7 @@ async fn workspaces_link_list_and_unlink() {
     let (status, _) = call(
         Method::DELETE,
         &url(&sandbox, "/linkedWorkspaces/bulk?workspaceIds=ws-1,ws-2"),
-        &basic(),
+        &app_token(),
         None,
     )
     .await;
@@ -99,7 +99,7 @@ async fn workspaces_link_list_and_unlink() {
     let (_, body) = call(
         Method::GET,
         &url(&sandbox, "/linkedWorkspaces"),
-        &basic(),
+        &app_token(),
         None,
     )
     .await;
@@ -107,7 +107,7 @@ async fn workspaces_link_list_and_unlink() {
     let (status, body) = call(
         Method::GET,
         &url(&sandbox, "/linkedWorkspaces/ws-1"),
-        &basic(),
+        &app_token(),
         None,
     )
     .await;
@@ -116,7 +116,7 @@ async fn workspaces_link_list_and_unlink() {
     let (status, _) = call(
         Method::DELETE,
         &url(&sandbox, "/linkedWorkspaces/bulk"),
-        &basic(),
+        &app_token(),
         None,
     )
     .await;
@@ -165,7 +165,7 @@ async fn submission_limits_are_enforced() {
 
     let resp = client()
         .post(url(&sandbox, "/bulk"))
-        .header("authorization", basic())
+        .header("authorization", app_token())
         .header("content-type", "application/json")
         .body("[{")
         .send()
@@ -177,7 +177,7 @@ async fn submission_limits_are_enforced() {
     let (status, _) = call(
         Method::GET,
         &url(&sandbox, "/vulnerability/v-1"),
-        &basic(),
+        &app_token(),
         None,
     )
     .await;
@@ -206,7 +206,7 @@ async fn older_update_sequence_numbers_do_not_overwrite() {
     let (_, stored) = call(
         Method::GET,
         &url(&sandbox, "/vulnerability/v-1"),
-        &basic(),
+        &app_token(),
         None,
     )
     .await;
@@ -217,7 +217,7 @@ async fn older_update_sequence_numbers_do_not_overwrite() {
     let (_, stored) = call(
         Method::GET,
         &url(&sandbox, "/vulnerability/v-1"),
-        &basic(),
+        &app_token(),
         None,
     )
     .await;
@@ -235,7 +235,7 @@ async fn older_update_sequence_numbers_do_not_overwrite() {
     let (status, _) = call(
         Method::DELETE,
         &url(&sandbox, "/vulnerability/v-1"),
-        &basic(),
+        &app_token(),
         None,
     )
     .await;
@@ -243,7 +243,7 @@ async fn older_update_sequence_numbers_do_not_overwrite() {
     let (status, _) = call(
         Method::GET,
         &url(&sandbox, "/vulnerability/v-1"),
-        &basic(),
+        &app_token(),
         None,
     )
     .await;
@@ -290,7 +290,7 @@ async fn failed_and_unknown_associations_are_reported() {
     let (status, _) = call(
         Method::GET,
         &url(&sandbox, "/vulnerability/v-unknown"),
-        &basic(),
+        &app_token(),
         None,
     )
     .await;
@@ -298,7 +298,7 @@ async fn failed_and_unknown_associations_are_reported() {
     let (status, _) = call(
         Method::GET,
         &url(&sandbox, "/vulnerability/v-mixed"),
-        &basic(),
+        &app_token(),
         None,
     )
     .await;
@@ -324,7 +324,7 @@ async fn delete_by_properties_matches_all_pairs() {
     let (status, body) = call(
         Method::DELETE,
         &url(&sandbox, "/bulkByProperties"),
-        &basic(),
+        &app_token(),
         None,
     )
     .await;
@@ -334,7 +334,7 @@ async fn delete_by_properties_matches_all_pairs() {
     let (status, _) = call(
         Method::DELETE,
         &url(&sandbox, "/bulkByProperties?accountId=acc-1&run=r1"),
-        &basic(),
+        &app_token(),
         None,
     )
     .await;
@@ -344,7 +344,7 @@ async fn delete_by_properties_matches_all_pairs() {
         let (status, _) = call(
             Method::GET,
             &url(&sandbox, &format!("/vulnerability/{id}")),
-            &basic(),
+            &app_token(),
             None,
         )
         .await;
@@ -357,7 +357,7 @@ async fn delete_by_properties_matches_all_pairs() {
     let (status, _) = call(
         Method::DELETE,
         &url(&sandbox, "/bulkByProperties?accountId=acc-1"),
-        &basic(),
+        &app_token(),
         None,
     )
     .await;
@@ -365,7 +365,7 @@ async fn delete_by_properties_matches_all_pairs() {
     let (status, _) = call(
         Method::GET,
         &url(&sandbox, "/vulnerability/b"),
-        &basic(),
+        &app_token(),
         None,
     )
     .await;
@@ -373,9 +373,26 @@ async fn delete_by_properties_matches_all_pairs() {
     let (status, _) = call(
         Method::GET,
         &url(&sandbox, "/vulnerability/c"),
+        &app_token(),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn basic_auth_is_refused_by_security_information_only() {
+    let sandbox = start().await;
+    let (status, body) = call(
+        Method::GET,
+        &url(&sandbox, "/linkedWorkspaces"),
         &basic(),
         None,
     )
     .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(body.to_string().contains("app credentials"), "{body}");
+    // The same credentials still work for the rest of Jira.
+    let (status, _) = jira_get(&sandbox, "/rest/api/3/issuesecurityschemes").await;
     assert_eq!(status, StatusCode::OK);
 }

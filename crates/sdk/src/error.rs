@@ -271,6 +271,16 @@ pub enum Error {
     /// obtained, or the destination is outside the configured base URL.
     #[error("the request was not sent: {0}")]
     Refused(String),
+    /// The API does not accept this kind of credentials; nothing was sent.
+    #[error("{api} does not accept {used}; it accepts {}", accepted.join("; "))]
+    AuthNotAccepted {
+        /// The API that refuses them.
+        api: &'static str,
+        /// What the client is configured with.
+        used: &'static str,
+        /// The credentials that work.
+        accepted: &'static [&'static str],
+    },
     /// A paginated listing misbehaved (no progress, a foreign `next_page`).
     #[error("pagination stopped: {0}")]
     Pagination(String),

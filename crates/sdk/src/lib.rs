@@ -12,9 +12,15 @@
 //! select the clients that are compiled.
 
 pub mod builder;
+#[cfg(feature = "connect")]
+pub mod connect;
 mod error;
+#[cfg(feature = "forge")]
+pub mod forge;
 #[cfg(feature = "jira")]
 pub mod jira;
+#[cfg(feature = "oauth")]
+pub mod oauth;
 pub mod paginate;
 #[cfg(feature = "qwiet")]
 pub mod qwiet;

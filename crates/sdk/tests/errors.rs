@@ -54,6 +54,15 @@ fn jira(server: &MockServer) -> JiraClient {
     jira_with(server, RetryPolicy::none())
 }
 
+/// Security Information answers apps only: an app token instead of basic auth.
+fn jira_app(server: &MockServer) -> JiraClient {
+    JiraClient::builder(server.uri())
+        .bearer_token("app-token")
+        .retry(RetryPolicy::none())
+        .build()
+        .expect("a loopback base URL is accepted")
+}
+
 fn quick_retries() -> RetryPolicy {
     RetryPolicy::default()
         .with_max_retries(2)
@@ -237,8 +246,9 @@ async fn security_info_400_message_list_is_an_api_error() {
         .mount(&server)
         .await;
 
-    let err = jira(&server)
+    let err = jira_app(&server)
         .security_info()
+        .unwrap()
         .get_linked_workspaces()
         .send()
         .value()
@@ -415,8 +425,9 @@ async fn security_info_401_object_body_is_still_an_auth_error() {
         .mount(&server)
         .await;
 
-    let err = jira(&server)
+    let err = jira_app(&server)
         .security_info()
+        .unwrap()
         .get_linked_workspaces()
         .send()
         .value()
@@ -712,7 +723,7 @@ async fn an_undocumented_success_status_is_a_decode_error() {
 #[tokio::test]
 async fn deleting_by_no_properties_is_invalid_input_and_sends_nothing() {
     let server = MockServer::start().await;
-    let err = jira(&server)
+    let err = jira_app(&server)
         .delete_vulnerabilities_by_properties(Vec::<(String, String)>::new())
         .await
         .unwrap_err();
@@ -728,7 +739,7 @@ async fn deleting_by_no_properties_is_invalid_input_and_sends_nothing() {
 #[tokio::test]
 async fn bad_property_keys_and_values_are_invalid_input_and_send_nothing() {
     let server = MockServer::start().await;
-    let jira = jira(&server);
+    let jira = jira_app(&server);
     let long = "x".repeat(256);
     let cases: Vec<Vec<(&str, &str)>> = vec![
         vec![("repo:name", "payments")],
@@ -766,7 +777,7 @@ async fn a_valid_property_delete_is_sent() {
         .expect(1)
         .mount(&server)
         .await;
-    jira(&server)
+    jira_app(&server)
         .delete_vulnerabilities_by_properties([("source", "qwiet")])
         .await
         .expect("a valid delete is accepted");
@@ -775,7 +786,7 @@ async fn a_valid_property_delete_is_sent() {
 #[tokio::test]
 async fn empty_workspace_id_is_invalid_input_and_sends_nothing() {
     let server = MockServer::start().await;
-    let err = jira(&server).link_workspaces([""]).await.unwrap_err();
+    let err = jira_app(&server).link_workspaces([""]).await.unwrap_err();
     assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
     assert_eq!(sent(&server).await, 0);
 }

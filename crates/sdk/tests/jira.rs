@@ -15,9 +15,10 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const LEVELS: &str = "/rest/api/3/issuesecurityschemes/level";
 
+/// An app token: these tests reach Security Information, which refuses basic auth.
 fn jira(server: &MockServer) -> JiraClient {
     JiraClient::builder(server.uri())
-        .basic_auth("me@example.com", "api-token")
+        .bearer_token("app-token")
         .retry(RetryPolicy::none())
         .build()
         .unwrap()

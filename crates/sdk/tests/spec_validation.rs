@@ -186,6 +186,7 @@ async fn the_generated_operation_refuses_them_too() {
         .unwrap();
         let result = jira
             .security_info()
+            .expect("a bearer token is accepted")
             .submit_vulnerabilities()
             .body(body)
             .send()
@@ -214,6 +215,7 @@ async fn the_generated_operation_refuses_them_too() {
         serde_json::from_value(json!({"workspaceIds": []})).unwrap();
     let submit = |body| {
         jira.security_info()
+            .expect("a bearer token is accepted")
             .submit_vulnerabilities()
             .body(body)
             .send()
@@ -229,6 +231,7 @@ async fn the_generated_operation_refuses_them_too() {
     );
     let link = |body| {
         jira.security_info()
+            .expect("a bearer token is accepted")
             .submit_workspaces()
             .body(body)
             .send()

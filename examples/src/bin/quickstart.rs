@@ -6,7 +6,8 @@
 //! ```
 //!
 //! With no environment it starts the built-in sandbox and needs no network
-//! or credentials. Set `JIRA_BASE_URL`, `JIRA_EMAIL`, `JIRA_API_TOKEN`,
+//! or credentials. Set `JIRA_BASE_URL`, `JIRA_APP_TOKEN` (Security Information
+//! answers apps only; `JIRA_EMAIL` and `JIRA_API_TOKEN` serve issue security),
 //! `QWIET_TOKEN` and `QWIET_ORG_ID` to run against real services.
 
 use std::collections::BTreeMap;
@@ -112,7 +113,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for id in ids {
         let v = setup
             .jira
-            .security_info()
+            .security_info()?
             .get_vulnerability_by_id()
             .vulnerability_id(id.as_str())
             .send()

@@ -40,6 +40,12 @@ pub fn basic_for(email: &str, token: &str) -> String {
     )
 }
 
+/// `Authorization` value for the default app token (Security Information
+/// refuses basic auth).
+pub fn app_token() -> String {
+    format!("Bearer {}", Credentials::default().bearer_token)
+}
+
 /// `Authorization` value for the default Qwiet token.
 pub fn qwiet_bearer() -> String {
     format!("Bearer {}", Credentials::default().qwiet_token)

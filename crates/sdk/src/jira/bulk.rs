@@ -228,6 +228,8 @@ impl JiraClient {
         &self,
         mut batch: Vulnerabilities,
     ) -> Result<SubmitReport, Error> {
+        // Refused credentials are reported even for an empty batch.
+        self.security_info()?;
         batch.validate()?;
         let mut report = SubmitReport::default();
         let mut items = std::mem::take(&mut batch.items);
@@ -238,7 +240,7 @@ impl JiraClient {
             let body = batch.request(chunk)?;
             report.requests += 1;
             match self
-                .security_info
+                .security_info()?
                 .submit_vulnerabilities()
                 .body(body)
                 .send()
@@ -273,7 +275,7 @@ impl JiraClient {
     {
         per_workspace_chunk(workspace_ids(ids)?, |chunk| async move {
             let body = types::SubmitSecurityWorkspacesRequest::builder().workspace_ids(chunk);
-            self.security_info
+            self.security_info()?
                 .submit_workspaces()
                 .body(body)
                 .send()
@@ -293,7 +295,7 @@ impl JiraClient {
     {
         per_workspace_chunk(workspace_ids(ids)?, |chunk| async move {
             let chunk: Vec<String> = chunk.into_iter().map(String::from).collect();
-            self.security_info
+            self.security_info()?
                 .delete_linked_workspaces()
                 .workspace_ids(chunk)
                 .send()
@@ -324,7 +326,7 @@ impl JiraClient {
             ));
         }
         validate_property_filters(&properties)?;
-        self.security_info
+        self.security_info()?
             .delete_vulnerabilities_by_property()
             .properties(properties.into_iter().collect::<HashMap<_, _>>())
             .send()

@@ -45,11 +45,30 @@ pub use appsec_jira_security_info as security_info;
 pub struct JiraClient {
     issue_security: issue_security::Client,
     security_info: security_info::Client,
+    /// Set when the credentials are of a kind Security Information refuses.
+    security_info_refusal: Option<&'static str>,
+}
+
+/// The credentials Security Information answers: apps only.
+pub const SECURITY_INFO_ACCEPTED_AUTH: &[&str] = &[
+    "a Forge app token (forge::jira_builder, or bearer_token with the x-forge-oauth-system token)",
+    "an OAuth 2.0 app token (bearer_token / token_provider)",
+    "Atlassian Connect JWT (connect_jwt; Connect ends on 31 January 2027)",
+];
+
+/// The kind of credentials Security Information refuses, if `auth` is one.
+fn security_info_refusal(auth: &appsec_runtime::Auth) -> Option<&'static str> {
+    match auth {
+        appsec_runtime::Auth::Basic { .. } => Some("basic auth (email and API token)"),
+        appsec_runtime::Auth::None => Some("no credentials"),
+        _ => None,
+    }
 }
 
 impl FromParts for JiraClient {
     fn from_parts(base_url: String, http: reqwest::Client, ctx: ClientContext) -> Self {
         Self {
+            security_info_refusal: security_info_refusal(ctx.auth()),
             issue_security: issue_security::Client::new_with_client(
                 &base_url,
                 http.clone(),
@@ -74,7 +93,18 @@ impl JiraClient {
     }
 
     /// The generated Security Information client (all 8 operations).
-    pub fn security_info(&self) -> &security_info::Client {
-        &self.security_info
+    ///
+    /// Security Information answers apps only, so with basic auth (or no
+    /// credentials) this is [`Error::AuthNotAccepted`](crate::Error::AuthNotAccepted)
+    /// and nothing is sent; the error lists the credentials that work.
+    pub fn security_info(&self) -> Result<&security_info::Client, crate::Error> {
+        match self.security_info_refusal {
+            None => Ok(&self.security_info),
+            Some(used) => Err(crate::Error::AuthNotAccepted {
+                api: "Jira Security Information",
+                used,
+                accepted: SECURITY_INFO_ACCEPTED_AUTH,
+            }),
+        }
     }
 }
