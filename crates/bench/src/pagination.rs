@@ -200,15 +200,16 @@ async fn against_jira_crate(
             let members = if index == 2 {
                 peer.scheme_members(BIG_SCHEME, BIG_LEVEL).await?
             } else {
-                sdk.scheme_members(|q| {
-                    q.issue_security_scheme_id(BIG_SCHEME)
-                        .issue_security_level_id(vec![BIG_LEVEL.to_string()])
-                })
-                .concurrency(if index == 0 { 1 } else { 4 })
-                .items()
-                .map_ok(|m| (m.id, m.issue_security_level_id))
-                .try_collect()
-                .await?
+                sdk.issue_security()
+                    .get_issue_security_level_members()
+                    .issue_security_scheme_id(BIG_SCHEME)
+                    .issue_security_level_id(vec![BIG_LEVEL.to_string()])
+                    .paginate()
+                    .concurrency(if index == 0 { 1 } else { 4 })
+                    .items()
+                    .map_ok(|m| (m.id, m.issue_security_level_id))
+                    .try_collect()
+                    .await?
             };
             walls[index].push(start.elapsed().as_secs_f64() * 1e3);
             requests[index] = sandbox.stats().requests - before;
