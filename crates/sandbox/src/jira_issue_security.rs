@@ -424,13 +424,15 @@ fn members_page(st: &JiraState, req: &Req) -> Handled {
 fn scheme_members(st: &JiraState, req: &Req, id: &str) -> Handled {
     let scheme_id = find_scheme(st, id)?.id;
     let level_ids = id_filter(req, "issueSecurityLevelId")?;
-    let values: Vec<Value> = st
+    let members: Vec<_> = st
         .levels_of(scheme_id)
         .filter(|l| level_ids.is_empty() || level_ids.contains(&l.id))
         .flat_map(|l| st.members_of(l.id))
-        .map(JiraState::level_member_json)
         .collect();
-    page(req, values)
+    // As for level members: only the page's members become JSON.
+    jira_page_with(req, members, JiraState::level_member_json)
+        .map(|p| json(StatusCode::OK, &p))
+        .map_err(|e| bad(&e))
 }
 
 #[derive(Deserialize)]
