@@ -107,11 +107,23 @@ impl RetryPolicy {
         if self.jitter {
             // Equal jitter: half fixed, half random, so delays never collapse to 0.
             let half = base / 2;
-            half + half.mul_f64(rand::random::<f64>())
+            half + half.mul_f64(unit_random())
         } else {
             base
         }
     }
+}
+
+/// A number in `[0, 1)` for jitter. Every `RandomState` the standard library
+/// hands out is keyed differently, so hashing nothing with a fresh one gives
+/// a new value each call, without a random-number crate in the build.
+fn unit_random() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let bits = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    // The top 53 bits fill an f64's mantissa exactly.
+    (bits >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// The minimum wait the server asked for: `Retry-After` (seconds or an HTTP
@@ -313,6 +325,17 @@ mod tests {
         assert_eq!(delays, [5, 10, 20, 30, 30]);
         let jittered = RetryPolicy::default().backoff(1);
         assert!(jittered >= Duration::from_secs(5) && jittered <= Duration::from_secs(10));
+    }
+
+    #[test]
+    fn jitter_spreads_retries_over_the_upper_half() {
+        let p = RetryPolicy::default();
+        let delays: std::collections::BTreeSet<Duration> = (0..200).map(|_| p.backoff(1)).collect();
+        assert!(delays.len() > 150, "only {} distinct delays", delays.len());
+        let (low, high) = (delays.first().unwrap(), delays.last().unwrap());
+        assert!(*low >= Duration::from_secs(5) && *high < Duration::from_secs(10));
+        // Both quarters of the jitter range are reached.
+        assert!(*low < Duration::from_millis(6_250) && *high > Duration::from_millis(8_750));
     }
 
     fn fast() -> RetryPolicy {
