@@ -463,11 +463,15 @@ fn configuration_errors_exit_2_with_one_sentence() {
 
 /// The binary against a sandbox named by the environment, as against a real
 /// site: JSON summaries, a state file, and one of the app auth methods.
-async fn run_binary_twice(sandbox: &Sandbox, auth: &[(&str, &str)], state: &Path) {
+fn run_binary_twice(sandbox: &Sandbox, auth: &[(&str, &str)], state: &Path) {
+    run_binary_twice_at(sandbox, &sandbox.url(), auth, state);
+}
+
+fn run_binary_twice_at(sandbox: &Sandbox, site: &str, auth: &[(&str, &str)], state: &Path) {
     let credentials = Credentials::default();
     let qwiet_url = sandbox.qwiet_url();
     let mut env = vec![
-        ("JIRA_BASE_URL", sandbox.url()),
+        ("JIRA_BASE_URL", site.to_string()),
         ("QWIET_TOKEN", credentials.qwiet_token.clone()),
         ("QWIET_ORG_ID", appsec_sandbox::SANDBOX_ORG_ID.to_string()),
         ("QWIET_BASE_URL", qwiet_url),
@@ -510,8 +514,7 @@ async fn the_binary_syncs_a_site_with_a_connect_app() {
             ),
         ],
         &state.0,
-    )
-    .await;
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -519,5 +522,63 @@ async fn the_binary_syncs_a_site_with_an_app_token() {
     let sandbox = Sandbox::start(small()).await.unwrap();
     let state = TempFile::new("bin-token");
     let token = Credentials::default().bearer_token;
-    run_binary_twice(&sandbox, &[("JIRA_APP_TOKEN", &token)], &state.0).await;
+    run_binary_twice(&sandbox, &[("JIRA_APP_TOKEN", &token)], &state.0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_binary_syncs_with_oauth_and_keeps_each_rotated_refresh_token() {
+    use appsec_sandbox::{SANDBOX_OAUTH_CLIENT_ID, SANDBOX_OAUTH_CLIENT_SECRET};
+    use appsec_sdk::oauth::OAuthApp;
+
+    let sandbox = Sandbox::start(small()).await.unwrap();
+    // A refresh token, as a user's consent gives it (the sandbox consents at
+    // once).
+    let app = OAuthApp::new(
+        SANDBOX_OAUTH_CLIENT_ID,
+        SANDBOX_OAUTH_CLIENT_SECRET,
+        "http://127.0.0.1:9/callback",
+    )
+    .with_servers(sandbox.url(), sandbox.url());
+    let (url, _) = app.authorize_url(&["read:jira-work", "offline_access"]);
+    appsec_sdk::tls::install_crypto_provider();
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let callback = browser.get(url).send().await.unwrap();
+    let callback = reqwest::Url::parse(callback.headers()["location"].to_str().unwrap()).unwrap();
+    let code = callback
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let first = app
+        .exchange_code(&code)
+        .await
+        .unwrap()
+        .refresh_token
+        .unwrap();
+
+    let token_file = TempFile::new("bin-oauth-token");
+    let state = TempFile::new("bin-oauth-state");
+    let auth = [
+        ("JIRA_OAUTH_CLIENT_ID", SANDBOX_OAUTH_CLIENT_ID),
+        ("JIRA_OAUTH_CLIENT_SECRET", SANDBOX_OAUTH_CLIENT_SECRET),
+        ("JIRA_OAUTH_REFRESH_TOKEN", first.expose()),
+        ("JIRA_OAUTH_AUTH_URL", &sandbox.url()),
+    ];
+    let gateway = sandbox.gateway_url();
+    let path = token_file.0.display().to_string();
+    let env: Vec<(&str, &str)> = auth
+        .iter()
+        .copied()
+        .chain([("JIRA_OAUTH_REFRESH_TOKEN_FILE", path.as_str())])
+        .collect();
+    // Two runs: the second works only if the first kept the rotated token
+    // (the one in JIRA_OAUTH_REFRESH_TOKEN no longer does).
+    run_binary_twice_at(&sandbox, &gateway, &env, &state.0);
+    let kept = std::fs::read_to_string(&token_file.0).unwrap();
+    assert!(!kept.is_empty());
+    assert_ne!(kept, first.expose());
 }
