@@ -268,6 +268,19 @@ async fn a_corrupt_state_file_is_a_configuration_error() {
         "{err:?}"
     );
     assert!(err.is_config());
+    // JSON of the right version but the wrong shape is no better.
+    std::fs::write(
+        f.options.state.as_ref().unwrap(),
+        r#"{"version": 1, "site": 3}"#,
+    )
+    .unwrap();
+    let err = run(&f.setup.jira, &f.setup.qwiet, &f.options)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, RunError::State(StateError::Corrupt { .. })),
+        "{err:?}"
+    );
     assert_eq!(f.deliveries(), 0);
 }
 
