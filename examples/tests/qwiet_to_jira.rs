@@ -595,3 +595,24 @@ async fn the_binary_syncs_with_oauth_and_keeps_each_rotated_refresh_token() {
     assert!(!kept.is_empty());
     assert_ne!(kept, first.expose());
 }
+
+#[tokio::test]
+async fn many_findings_no_longer_reported_are_closed_in_one_run() {
+    let f = Fixture::new("removed-many").await;
+    f.run().await;
+    let mut removed = Vec::new();
+    for skip in 0..12 {
+        let finding = f.open_finding(skip).await;
+        removed.push(finding);
+    }
+    for finding in &removed {
+        assert!(f.sandbox().remove_qwiet_finding(APP, finding));
+    }
+    let before = f.deliveries();
+    let summary = f.run().await;
+    assert_eq!(summary.closed, removed.len(), "{summary}");
+    assert_eq!(f.deliveries() - before, removed.len());
+    for finding in &removed {
+        assert_eq!(f.jira_status(finding).await, VulnerabilityStatus::Closed);
+    }
+}

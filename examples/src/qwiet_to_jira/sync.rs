@@ -20,7 +20,7 @@ use appsec_sdk::jira::security_info::types::{VulnerabilityDetails, Vulnerability
 use appsec_sdk::qwiet::api::types::{Status, TagCount};
 use appsec_sdk::{Error, JiraClient, Paginate, QwietClient, SendExt};
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -33,6 +33,8 @@ use super::state::{self, AppRecord, Sent, StateError, SyncState};
 const BATCH: usize = 1000;
 /// Findings per Qwiet page.
 const PER_PAGE: i64 = 250;
+/// Vulnerabilities to close fetched from Jira at a time.
+const CLOSE_FETCHES: usize = 8;
 /// The statuses whose counts make up an app's signature.
 const SIGNATURE_STATUSES: [Status; 4] = [
     Status::Unset,
@@ -112,7 +114,8 @@ pub struct Summary {
     pub created: usize,
     /// Vulnerabilities updated.
     pub updated: usize,
-    /// Vulnerabilities closed.
+    /// Vulnerabilities closed (including any found already deleted in Jira,
+    /// which need no request).
     pub closed: usize,
     /// Vulnerabilities left alone: what Jira holds is current.
     pub unchanged: usize,
@@ -492,26 +495,34 @@ impl Run<'_> {
             return;
         }
         self.progress.phase("closing", Some(to_close.len() as u64));
-        for (id, app) in to_close {
-            self.progress.0.inc(1);
-            if self.options.dry_run {
+        if self.options.dry_run {
+            for (id, _) in to_close {
                 self.summary.count(Change {
                     id,
                     action: Action::Close,
                     status: VulnerabilityStatus::Closed.to_string(),
                 });
-                continue;
             }
-            let stored = match self.jira.security_info() {
-                Ok(api) => {
-                    api.get_vulnerability_by_id()
-                        .vulnerability_id(id.as_str())
-                        .send()
-                        .value()
-                        .await
-                }
-                Err(e) => Err(e),
-            };
+            return;
+        }
+        let jira = self.jira;
+        let mut fetched = futures::stream::iter(to_close)
+            .map(|(id, app)| async move {
+                let stored = match jira.security_info() {
+                    Ok(api) => {
+                        api.get_vulnerability_by_id()
+                            .vulnerability_id(id.as_str())
+                            .send()
+                            .value()
+                            .await
+                    }
+                    Err(e) => Err(e),
+                };
+                (id, app, stored)
+            })
+            .buffer_unordered(CLOSE_FETCHES);
+        while let Some((id, app, stored)) = fetched.next().await {
+            self.progress.0.inc(1);
             match stored {
                 Ok(mut vulnerability) => {
                     vulnerability.status = VulnerabilityStatus::Closed;
@@ -523,7 +534,8 @@ impl Run<'_> {
                         app,
                     });
                 }
-                // Deleted in Jira meanwhile: it shows nowhere as open.
+                // Deleted in Jira meanwhile: it shows nowhere as open, and
+                // there is nothing to send.
                 Err(e) if e.is_not_found() => {
                     state.vulnerabilities.remove(&id);
                     self.summary.count(Change {
@@ -633,8 +645,8 @@ fn change_of(planned: &Planned) -> Change {
     }
 }
 
-/// The progress bar: phase, counts, rate, elapsed time; hidden unless asked
-/// for and stderr is a terminal.
+/// The progress bar: phase, counts, rate, elapsed time and the running
+/// totals; hidden unless asked for and stderr is a terminal.
 struct Progress(ProgressBar);
 
 impl Progress {
@@ -644,7 +656,7 @@ impl Progress {
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template(
-            "{spinner} {prefix:<22} [{elapsed_precise}] {bar:30} {pos:>6}/{len:<6} {per_sec:>12} {msg}",
+            "{spinner} {prefix:<18} {bar:20} {pos}/{len} {per_sec} [{elapsed}] {wide_msg}",
         )
         .expect("the template is valid");
         bar.set_style(style);
@@ -653,8 +665,9 @@ impl Progress {
     }
 
     fn phase(&self, name: &str, len: Option<u64>) {
+        // Counts, rate and elapsed time are per phase.
+        self.0.reset();
         self.0.set_prefix(name.to_string());
-        self.0.set_position(0);
         match len {
             Some(len) => self.0.set_length(len),
             None => self.0.unset_length(),
