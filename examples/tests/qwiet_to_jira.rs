@@ -470,6 +470,10 @@ fn configuration_errors_exit_2_with_one_sentence() {
     assert_eq!(bad_org.status.code(), Some(2));
     assert!(text(&bad_org.stderr).contains("QWIET_ORG_ID"));
 
+    let bad_url = cli(&["--qwiet-web-url", "app.shiftleft.io"], &[]);
+    assert_eq!(bad_url.status.code(), Some(2));
+    assert!(text(&bad_url.stderr).contains("QWIET_WEB_URL"));
+
     let unknown_flag = cli(&["--no-such-flag"], &[]);
     assert_eq!(unknown_flag.status.code(), Some(2));
 }
@@ -615,4 +619,63 @@ async fn many_findings_no_longer_reported_are_closed_in_one_run() {
     for finding in &removed {
         assert_eq!(f.jira_status(finding).await, VulnerabilityStatus::Closed);
     }
+}
+
+#[tokio::test]
+async fn refused_vulnerabilities_are_reported_and_sent_again_by_the_next_run() {
+    let f = Fixture::new("refused").await;
+    // Jira refuses links that are not absolute URLs.
+    let mut broken = f.options.clone();
+    broken.web_url = "not a url".into();
+    let failed = run(&f.setup.jira, &f.setup.qwiet, &broken).await.unwrap();
+    assert!(failed.findings_read > 0);
+    assert_eq!(failed.failed.len(), failed.findings_read, "{failed}");
+    assert_eq!(failed.created, 0);
+    assert!(!failed.all_sent());
+
+    // Nothing was recorded as sent, so the next run reads and sends it all.
+    let retried = f.run().await;
+    assert_eq!(retried.apps_read, 3);
+    assert_eq!(retried.created, failed.findings_read);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_the_service_stops_exits_1_with_one_sentence() {
+    // A Connect app that may read but not write.
+    let sandbox = Sandbox::start(SandboxConfig {
+        connect_scopes: vec!["READ".into()],
+        ..small()
+    })
+    .await
+    .unwrap();
+    let credentials = Credentials::default();
+    let url = sandbox.url();
+    let qwiet_url = sandbox.qwiet_url();
+    let out = cli(
+        &[],
+        &[
+            ("JIRA_BASE_URL", url.as_str()),
+            ("JIRA_CONNECT_APP_KEY", credentials.connect_app_key.as_str()),
+            (
+                "JIRA_CONNECT_SHARED_SECRET",
+                credentials.connect_shared_secret.as_str(),
+            ),
+            ("QWIET_TOKEN", credentials.qwiet_token.as_str()),
+            ("QWIET_ORG_ID", appsec_sandbox::SANDBOX_ORG_ID),
+            ("QWIET_BASE_URL", qwiet_url.as_str()),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.starts_with("qwiet-to-jira: cannot sync: "), "{err}");
+    assert!(
+        last.contains("403") && last.contains("WRITE scope"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Error {") && !err.contains("Some("),
+        "Debug output: {err}"
+    );
+    assert!(!err.contains(&credentials.connect_shared_secret));
 }

@@ -427,6 +427,14 @@ impl Target {
     /// `JIRA_BASE_URL` is not set.
     pub async fn from_args(cli: &Cli) -> Result<Target, ConfigError> {
         let auth = jira_auth(&cli.jira)?;
+        // Every vulnerability links back with it; Jira refuses links that are
+        // not absolute URLs.
+        if let Err(e) = reqwest::Url::parse(&cli.qwiet.qwiet_web_url) {
+            return Err(ConfigError(format!(
+                "{} is not an absolute URL: {e}",
+                name("QWIET_WEB_URL")
+            )));
+        }
         let Some(base) = cli.jira.jira_base_url.clone() else {
             if cli.jira.no_sandbox {
                 return Err(ConfigError(format!(
