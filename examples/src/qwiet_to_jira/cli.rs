@@ -65,11 +65,13 @@ pub enum Command {
 }
 
 /// Where Jira is and how to sign in.
+// The doc comments are `--help` text, where URLs are written bare.
+#[allow(rustdoc::bare_urls)]
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Jira")]
 pub struct JiraArgs {
     /// Jira site, e.g. https://your-site.atlassian.net (OAuth 2.0:
-    /// https://api.atlassian.com/ex/jira/<cloudId>).
+    /// https://api.atlassian.com/ex/jira/CLOUD_ID).
     #[arg(long, env = "JIRA_BASE_URL", global = true, hide_env_values = true)]
     pub jira_base_url: Option<String>,
     /// Bearer token: a Forge app system token or an OAuth 2.0 access token.

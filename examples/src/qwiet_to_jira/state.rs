@@ -24,7 +24,7 @@ const VERSION: u32 = 1;
 /// The remembered state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyncState {
-    /// Layout version ([`VERSION`]).
+    /// Layout version (1).
     pub version: u32,
     /// The Jira base URL the vulnerabilities were sent to.
     pub site: String,
