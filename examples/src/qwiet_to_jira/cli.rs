@@ -682,3 +682,66 @@ async fn serve(target: &Target, options: Options, args: &ServeArgs) -> ExitCode 
     server.shutdown().await;
     ExitCode::SUCCESS
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_given_as_flags_stay_out_of_debug() {
+        let cli = Cli::try_parse_from([
+            "qwiet-to-jira",
+            "--jira-app-token=app-token-123",
+            "--qwiet-token=qwiet-token-456",
+            "serve",
+            "--webhook-secret=hook-secret-789",
+        ])
+        .unwrap();
+        let shown = format!("{cli:?} {:?}", jira_auth(&cli.jira));
+        for secret in ["app-token-123", "qwiet-token-456", "hook-secret-789"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+    }
+
+    #[test]
+    fn a_sentence_joins_the_causes_once() {
+        let inner = std::io::Error::other("connection refused");
+        assert_eq!(
+            sentence(&Wrapped(inner)),
+            "cannot reach Qwiet: connection refused"
+        );
+        // A cause its wrapper already quotes is not repeated.
+        let quoted = Quoting(std::io::Error::other("timed out"));
+        assert_eq!(sentence(&quoted), "Qwiet did not answer: timed out");
+    }
+
+    #[derive(Debug)]
+    struct Wrapped(std::io::Error);
+
+    impl fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("cannot reach Qwiet")
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[derive(Debug)]
+    struct Quoting(std::io::Error);
+
+    impl fmt::Display for Quoting {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "Qwiet did not answer: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Quoting {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+}

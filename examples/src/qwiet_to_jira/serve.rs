@@ -12,7 +12,9 @@
 //!
 //! A request without a valid signature is answered `401` and nothing else
 //! happens; the comparison takes the same time wherever the first wrong byte
-//! is. A valid `scan.finished` event is answered `202` at once and the app is
+//! is. `X-SL-Timestamp` is not checked: with the body alone signed, a replay
+//! window would add nothing, and a replayed event only starts another
+//! (idempotent) sync. A valid `scan.finished` event is answered `202` at once and the app is
 //! synced in the background, one sync at a time (they share the state file).
 
 use std::fmt;
