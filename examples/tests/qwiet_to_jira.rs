@@ -154,9 +154,18 @@ async fn a_fixed_finding_closes_and_the_incremental_run_sends_only_it() {
     let finding = f.open_finding(0).await;
     assert_eq!(f.jira_status(&finding).await, VulnerabilityStatus::Open);
     let before = f.deliveries();
+    let requests = f.sandbox().stats().requests;
 
     assert!(f.sandbox().set_qwiet_finding_status(APP, &finding, "fixed"));
     let summary = f.run().await;
+    // At the sandbox: the apps, 3 x 4 signatures, the changed app's pages,
+    // then one workspace link and one submission.
+    let pages = summary.findings_read.div_ceil(250) as u64;
+    assert_eq!(
+        f.sandbox().stats().requests - requests,
+        1 + 12 + pages + 1 + 1
+    );
+    assert_eq!(summary.requests, 1);
     assert_eq!(summary.closed, 1, "{summary}");
     assert_eq!((summary.created, summary.updated), (0, 0));
     assert_eq!(summary.apps_read, 1, "only the changed app is read");
