@@ -46,12 +46,17 @@ pub struct Cli {
 }
 
 const AFTER_HELP: &str = "\
-Jira authentication: exactly one of
-  JIRA_APP_TOKEN                                   Forge app system token or OAuth 2.0 access token
-  JIRA_CONNECT_APP_KEY + JIRA_CONNECT_SHARED_SECRET Atlassian Connect JWT (until 31 January 2027)
-  JIRA_OAUTH_CLIENT_ID + JIRA_OAUTH_CLIENT_SECRET + JIRA_OAUTH_REFRESH_TOKEN_FILE
-                                                   OAuth 2.0 refresh (JIRA_OAUTH_REFRESH_TOKEN seeds the file)
+Jira authentication, exactly one of:
+  JIRA_APP_TOKEN                     a Forge app system token or an OAuth 2.0 access token
+  JIRA_CONNECT_APP_KEY and
+  JIRA_CONNECT_SHARED_SECRET         an Atlassian Connect app (until 31 January 2027)
+  JIRA_OAUTH_CLIENT_ID,
+  JIRA_OAUTH_CLIENT_SECRET and
+  JIRA_OAUTH_REFRESH_TOKEN_FILE      OAuth 2.0 refresh (JIRA_OAUTH_REFRESH_TOKEN seeds the file)
+
 Basic auth (JIRA_EMAIL + JIRA_API_TOKEN) is refused: Security Information answers apps only.
+
+serve needs QWIET_WEBHOOK_SECRET; see `qwiet-to-jira serve --help` for its address and path.
 
 Exit codes: 0 all sent, 1 some failed or a service stopped the run, 2 usage or configuration.";
 
@@ -523,7 +528,8 @@ impl Target {
             jira,
             qwiet,
             org_id,
-            site: base,
+            // One site, however its URL is written, has one state.
+            site: base.trim_end_matches('/').to_string(),
             setup: None,
         })
     }
