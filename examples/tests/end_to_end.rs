@@ -21,8 +21,8 @@ async fn qwiet_to_jira_publishes_everything_and_a_rerun_adds_nothing() {
     let options = Options::new(setup.org_id);
 
     let first = run(&setup.jira, &setup.qwiet, &options).await.unwrap();
-    assert!(first.findings > 0);
-    assert_eq!(first.accepted, first.findings);
+    assert!(first.findings_read > 0);
+    assert_eq!(first.created, first.findings_read);
     assert!(first.failed.is_empty(), "{first}");
 
     // The org is linked as a workspace, and every finding is stored once.
@@ -38,12 +38,13 @@ async fn qwiet_to_jira_publishes_everything_and_a_rerun_adds_nothing() {
     let linked: Vec<String> = linked.workspace_ids.iter().map(|w| w.to_string()).collect();
     assert_eq!(linked, [setup.org_id.to_string()]);
     let after_first = sandbox.stats().vulnerability_deliveries;
-    assert_eq!(after_first.len(), first.findings);
+    assert_eq!(after_first.len(), first.findings_read);
     assert!(after_first.values().all(|usns| usns.len() == 1));
 
+    // Without a state file every run sends everything again.
     let second = run(&setup.jira, &setup.qwiet, &options).await.unwrap();
-    assert_eq!(second.findings, first.findings);
-    assert_eq!(second.accepted, first.accepted);
+    assert_eq!(second.findings_read, first.findings_read);
+    assert_eq!(second.created, first.created);
     let after_second = sandbox.stats().vulnerability_deliveries;
     let ids: HashSet<_> = after_second.keys().collect();
     assert_eq!(
@@ -79,7 +80,8 @@ async fn dry_run_sends_nothing_to_jira() {
     let mut options = Options::new(setup.org_id);
     options.dry_run = true;
     let summary = run(&setup.jira, &setup.qwiet, &options).await.unwrap();
-    assert!(summary.findings > 0);
+    assert!(summary.findings_read > 0);
+    assert_eq!(summary.created, summary.findings_read);
     assert_eq!(summary.requests, 0);
     assert!(
         setup

@@ -37,6 +37,7 @@ mod qwiet_seed;
 mod ratelimit;
 mod security_info;
 mod state;
+pub mod webhooks;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -64,6 +65,7 @@ pub use paging::{JIRA_MAX_RESULTS, QWIET_MAX_PER_PAGE};
 pub use qwiet::SANDBOX_ORG_ID;
 pub use ratelimit::{RateLimitStats, RateLimiting};
 pub use state::Stats;
+pub use webhooks::{Webhook, WebhookDelivery};
 
 use crate::faults::Fault;
 use crate::http::{Req, Resp, Service};
@@ -165,6 +167,45 @@ impl Sandbox {
             .as_ref()
             .map(|limiter| lock(limiter).stats())
             .unwrap_or_default()
+    }
+
+    /// Gives the Qwiet finding `finding` of `app` a new status (`fixed`,
+    /// `ignored`, or any other string, as a status Qwiet may add), as triage
+    /// or a later scan would. False when the app has no such finding.
+    pub fn set_qwiet_finding_status(&self, app: &str, finding: &str, status: &str) -> bool {
+        qwiet::set_finding_status(&mut lock(&self.state).qwiet, app, finding, status)
+    }
+
+    /// Removes a Qwiet finding, as when Qwiet no longer reports it. False
+    /// when the app has no such finding.
+    pub fn remove_qwiet_finding(&self, app: &str, finding: &str) -> bool {
+        qwiet::remove_finding(&mut lock(&self.state).qwiet, app, finding)
+    }
+
+    /// Finishes a new scan of the Qwiet app `app` and delivers its
+    /// `scan.finished` event to `webhook`, signed as the
+    /// [`webhooks`] module describes. Errors when the app does not exist or
+    /// the receiver cannot be reached; any HTTP answer is returned.
+    pub async fn send_scan_finished(
+        &self,
+        webhook: &Webhook,
+        app: &str,
+    ) -> std::io::Result<WebhookDelivery> {
+        let (body, delivery_id) = {
+            let mut st = lock(&self.state);
+            let scan = qwiet::record_scan(&mut st.qwiet, app).ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    format!("the sandbox has no Qwiet app {app:?}"),
+                )
+            })?;
+            let delivery_id = qwiet_seed::uuid(&mut st.rng);
+            (
+                webhooks::scan_finished_body(SANDBOX_ORG_ID, app, &scan),
+                delivery_id,
+            )
+        };
+        webhooks::deliver(webhook, webhooks::SCAN_FINISHED, body, delivery_id).await
     }
 
     /// Stops accepting connections, closes open ones and waits for the

@@ -369,3 +369,52 @@ fn validation(message: &str) -> Box<Resp> {
 fn not_found(message: &str) -> Box<Resp> {
     Box::new(qwiet_error(StatusCode::NOT_FOUND, "NOT_FOUND", message))
 }
+
+// ---------------------------------------------------------------- test hooks
+
+/// Gives a finding a new status, as triage in Qwiet's UI or a later scan
+/// would; any string is taken, so that statuses Qwiet may add can be tried.
+/// False when the app has no such finding.
+pub(crate) fn set_finding_status(st: &mut QwietState, app: &str, id: &str, status: &str) -> bool {
+    let Some(finding) = st
+        .findings
+        .iter_mut()
+        .find(|f| f.app == app && f.number.to_string() == id)
+    else {
+        return false;
+    };
+    finding.status = status.to_string();
+    finding.json["status"] = json!(status);
+    true
+}
+
+/// Drops a finding, as when Qwiet stops reporting it. False when the app has
+/// no such finding.
+pub(crate) fn remove_finding(st: &mut QwietState, app: &str, id: &str) -> bool {
+    let before = st.findings.len();
+    st.findings
+        .retain(|f| !(f.app == app && f.number.to_string() == id));
+    st.findings.len() != before
+}
+
+/// Records a new, completed scan of `app` (numbered after every scan of the
+/// organization) and returns it; `None` when there is no such app.
+pub(crate) fn record_scan(st: &mut QwietState, app: &str) -> Option<Value> {
+    let next = st
+        .apps
+        .iter()
+        .flat_map(|a| a.scans.iter())
+        .filter_map(|s| s["id"].as_str()?.parse::<u64>().ok())
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let app = st.apps.iter_mut().find(|a| a.id == app)?;
+    let mut scan = app.scans.last().cloned().unwrap_or_else(|| json!({}));
+    let now = crate::qwiet_seed::ts(chrono::Utc::now());
+    scan["id"] = json!(next.to_string());
+    scan["app"] = json!(app.id);
+    scan["started_at"] = json!(now);
+    scan["completed_at"] = json!(now);
+    app.scans.push(scan.clone());
+    Some(scan)
+}
