@@ -151,11 +151,9 @@ async fn attempts(
         Some(op) => Cow::Borrowed(op.path),
         None => Cow::Owned(request.url().path().to_string()),
     };
-    let issue = limiter
-        .settings()
-        .enabled()
-        .then(|| issue_of(&method, op, request.url()))
-        .flatten();
+    // The per-issue key is needed only once the state holds something back
+    // or a 429 arrives; it is worked out then, from the request's URL.
+    let mut issue: Option<Option<String>> = None;
     let endpoint = EndpointKey::new(method, template);
     let buffered = body::accepts_json(&request);
     let started = Instant::now();
@@ -165,7 +163,15 @@ async fn attempts(
         let Some(mut request) = next.take() else {
             unreachable!("a request is always queued before the loop repeats")
         };
-        if let Some((wait, scope)) = limiter.admit(&endpoint, issue.as_deref(), Instant::now()) {
+        if limiter.holds_state() && issue.is_none() {
+            issue = Some(issue_of(endpoint.method(), op, request.url()));
+        }
+        let key = issue.as_ref().and_then(Option::as_deref);
+        let admitted = limiter.admit(&endpoint, key, Instant::now());
+        // From its admission on, the request counts as in flight: its slot
+        // is spent even while it waits for it.
+        let sending = limiter.sending();
+        if let Some((wait, scope)) = admitted {
             let over_budget = policy
                 .budget()
                 .is_some_and(|budget| started.elapsed().saturating_add(wait) > budget);
@@ -195,25 +201,30 @@ async fn attempts(
         sign_attempt(ctx, &mut request);
         sent += 1;
         span.record("attempt", sent);
-        let url = request.url().clone();
+        let sent_at = Instant::now();
         let (result, headers, kind) = match client.execute(request).await {
             Ok(response) => {
-                span.record("status", response.status().as_u16());
-                let headers = RateLimitHeaders::parse(response.headers(), SystemTime::now());
                 let status = response.status();
+                span.record("status", status.as_u16());
+                let headers = RateLimitHeaders::parse(response.headers(), SystemTime::now());
                 let fallback = if status == StatusCode::TOO_MANY_REQUESTS {
+                    if issue.is_none() {
+                        issue = Some(issue_of(endpoint.method(), op, response.url()));
+                    }
                     policy.backoff(sent - 1)
                 } else {
                     Duration::ZERO
                 };
                 let pause = limiter.observe(
                     &endpoint,
-                    issue.as_deref(),
+                    issue.as_ref().and_then(Option::as_deref),
                     status,
                     &headers,
                     fallback,
+                    sent_at,
                     Instant::now(),
                 );
+                drop(sending);
                 if let Some(pause) = pause {
                     notify(ctx, || Event::Pause {
                         operation,
@@ -232,9 +243,10 @@ async fn attempts(
                 }
             }
             Err(e) => {
+                drop(sending);
                 let kind = failure_of(&e);
                 if is_unresolved(&e) {
-                    let host = url.host_str().unwrap_or_default();
+                    let host = e.url().and_then(|url| url.host_str()).unwrap_or_default();
                     tracing::warn!(operation, host, "host name does not resolve; not retried");
                 }
                 (Err(e), RateLimitHeaders::default(), Some(kind))
@@ -251,7 +263,8 @@ async fn attempts(
             idempotent,
             resendable: spare.is_some(),
         };
-        let held = limiter.held_back(&endpoint, issue.as_deref(), Instant::now());
+        let key = issue.as_ref().and_then(Option::as_deref);
+        let held = limiter.held_back(&endpoint, key, Instant::now());
         match decide(outcome, attempt, held, policy) {
             Decision::Done => return with_attempts(result, sent, false),
             Decision::GiveUp => {
