@@ -181,6 +181,16 @@ fn raw_values(headers: &HeaderMap) -> [Option<(u8, &str)>; 8] {
 impl RateLimitHeaders {
     /// Reads the headers of a response received at `now`.
     pub fn parse(headers: &HeaderMap, now: SystemTime) -> RateLimitHeaders {
+        Self::parse_with(headers, || now)
+    }
+
+    /// Reads the headers of a response received just now; the clock is
+    /// read only when a header holds a date or a delay.
+    pub(crate) fn read(headers: &HeaderMap) -> RateLimitHeaders {
+        Self::parse_with(headers, SystemTime::now)
+    }
+
+    fn parse_with(headers: &HeaderMap, now: impl Fn() -> SystemTime) -> RateLimitHeaders {
         let raw = raw_values(headers);
         let value = |field: Field| raw[field as usize].map(|(_, v)| v);
         let mut policies = value(Field::State)
@@ -195,8 +205,8 @@ impl RateLimitHeaders {
             }
         }
         RateLimitHeaders {
-            retry_after: value(Field::RetryAfter).and_then(|v| parse_retry_after(v, now)),
-            reset: value(Field::Reset).and_then(|v| parse_reset(v, now)),
+            retry_after: value(Field::RetryAfter).and_then(|v| parse_retry_after(v, now())),
+            reset: value(Field::Reset).and_then(|v| parse_reset(v, now())),
             reason: value(Field::Reason).map(Reason::parse),
             near_limit: value(Field::NearLimit)
                 .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
