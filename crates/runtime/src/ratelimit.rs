@@ -1106,6 +1106,32 @@ pub(crate) mod tests {
         EndpointKey::new(Method::GET, path)
     }
 
+    /// Admits two requests to `GET /a` at `now`: the first must go at once;
+    /// what holds the second back.
+    fn second_of_two(limiter: &Limiter, now: Instant) -> Option<(Duration, Scope)> {
+        assert_eq!(limiter.admit(&endpoint("/a"), None, now), None);
+        limiter.admit(&endpoint("/a"), None, now)
+    }
+
+    /// `limiter` learns from a 200 to `GET /a` sent and received at these times.
+    fn answer(
+        limiter: &Limiter,
+        headers: &RateLimitHeaders,
+        sent: Instant,
+        received: Instant,
+    ) -> Option<Pause> {
+        let ok = StatusCode::OK;
+        limiter.observe(
+            &endpoint("/a"),
+            None,
+            ok,
+            headers,
+            Duration::ZERO,
+            sent,
+            received,
+        )
+    }
+
     #[test]
     fn a_quota_429_pauses_every_endpoint() {
         let limiter = Limiter::new(RateLimits::default());
@@ -1171,9 +1197,8 @@ pub(crate) mod tests {
         );
         // Once open, requests are spaced 10 ms apart.
         let t2 = t0 + Duration::from_secs(3);
-        assert_eq!(limiter.admit(&endpoint("/a"), None, t2), None);
         assert_eq!(
-            limiter.admit(&endpoint("/a"), None, t2),
+            second_of_two(&limiter, t2),
             Some((Duration::from_millis(10), Scope::Endpoint))
         );
     }
@@ -1209,15 +1234,11 @@ pub(crate) mod tests {
     fn near_limit_spreads_what_is_left_and_r_zero_pauses() {
         let limiter = Limiter::new(RateLimits::default());
         let t0 = Instant::now();
-        let ok = StatusCode::OK;
         let low = parsed(&[
             ("ratelimit", "\"tenant-app-quota\";r=10;t=20"),
             ("ratelimit-policy", "\"tenant-app-quota\";q=1000;w=3600"),
         ]);
-        assert_eq!(
-            limiter.observe(&endpoint("/a"), None, ok, &low, Duration::ZERO, t0, t0),
-            None
-        );
+        assert_eq!(answer(&limiter, &low, t0, t0), None);
         // 10 requests of one point spread over the 19 s the window surely
         // has left (`t` is rounded up).
         assert_eq!(limiter.admit(&endpoint("/a"), None, t0), None);
@@ -1231,13 +1252,13 @@ pub(crate) mod tests {
             ("ratelimit", "\"tenant-app-quota\";r=900;t=20"),
             ("ratelimit-policy", "\"tenant-app-quota\";q=1000;w=3600"),
         ]);
-        limiter.observe(&endpoint("/a"), None, ok, &plenty, Duration::ZERO, t5, t5);
+        answer(&limiter, &plenty, t5, t5);
         assert_eq!(limiter.admit(&endpoint("/a"), None, t5), None);
         assert_eq!(limiter.admit(&endpoint("/a"), None, t5), None);
 
         let empty = parsed(&[("beta-ratelimit", "\"tenant-app-quota\";r=0;t=19")]);
         let t6 = t5 + Duration::from_secs(1);
-        let pause = limiter.observe(&endpoint("/a"), None, ok, &empty, Duration::ZERO, t6, t6);
+        let pause = answer(&limiter, &empty, t6, t6);
         // Until the earliest "received + t" of the window: t5 + 20 s.
         assert_eq!(
             pause.map(|p| (p.scope, p.duration)),
@@ -1254,23 +1275,14 @@ pub(crate) mod tests {
         let limiter = Limiter::new(RateLimits::default());
         let t0 = Instant::now();
         let flagged = parsed(&[("x-ratelimit-nearlimit", "true")]);
-        let ok = StatusCode::OK;
-        limiter.observe(&endpoint("/a"), None, ok, &flagged, Duration::ZERO, t0, t0);
+        answer(&limiter, &flagged, t0, t0);
         assert_eq!(limiter.admit(&endpoint("/a"), None, t0), None);
         assert_eq!(
             limiter.admit(&endpoint("/b"), None, t0),
             Some((Duration::from_millis(100), Scope::Client))
         );
         // A response without the flag ends it.
-        limiter.observe(
-            &endpoint("/a"),
-            None,
-            ok,
-            &parsed(&[]),
-            Duration::ZERO,
-            t0,
-            t0,
-        );
+        answer(&limiter, &parsed(&[]), t0, t0);
         let t1 = t0 + Duration::from_millis(100);
         assert_eq!(limiter.admit(&endpoint("/a"), None, t1), None);
         assert_eq!(limiter.admit(&endpoint("/a"), None, t1), None);
@@ -1288,38 +1300,20 @@ pub(crate) mod tests {
     fn spacing_counts_what_a_request_costs_and_ends_with_the_window() {
         let limiter = Limiter::new(RateLimits::default());
         let t0 = Instant::now();
-        let ok = StatusCode::OK;
         // Each request costs 50 points: 400 points left pay for 8 requests
         // in the 9 s the window surely has left. An answer overtaken by a
         // later one (475) is no sample.
         for r in [550, 500, 450, 475, 400] {
-            limiter.observe(
-                &endpoint("/a"),
-                None,
-                ok,
-                &window(r, 10),
-                Duration::ZERO,
-                t0,
-                t0,
-            );
+            answer(&limiter, &window(r, 10), t0, t0);
         }
-        assert_eq!(limiter.admit(&endpoint("/a"), None, t0), None);
         assert_eq!(
-            limiter.admit(&endpoint("/a"), None, t0),
+            second_of_two(&limiter, t0),
             Some((Duration::from_millis(1125), Scope::Client))
         );
         // r=0 pauses until the reset, which drops the old window's spacing
         // and reservations.
         let t5 = t0 + Duration::from_secs(5);
-        let pause = limiter.observe(
-            &endpoint("/a"),
-            None,
-            ok,
-            &window(0, 5),
-            Duration::ZERO,
-            t5,
-            t5,
-        );
+        let pause = answer(&limiter, &window(0, 5), t5, t5);
         assert_eq!(pause.map(|p| p.duration), Some(Duration::from_secs(5)));
         let t10 = t0 + Duration::from_secs(10);
         assert_eq!(limiter.admit(&endpoint("/a"), None, t10), None);
@@ -1330,18 +1324,9 @@ pub(crate) mod tests {
     fn points_of_requests_in_flight_are_not_spent_twice() {
         let limiter = Limiter::new(RateLimits::default());
         let t0 = Instant::now();
-        let ok = StatusCode::OK;
         // 50 points a request, 120 left: three requests in flight spend them.
         for r in [220, 170, 120] {
-            limiter.observe(
-                &endpoint("/a"),
-                None,
-                ok,
-                &window(r, 10),
-                Duration::ZERO,
-                t0,
-                t0,
-            );
+            answer(&limiter, &window(r, 10), t0, t0);
         }
         let flying = [limiter.sending(), limiter.sending(), limiter.sending()];
         // Nothing is left to pay for another: it waits for the reset.
@@ -1359,20 +1344,11 @@ pub(crate) mod tests {
         // two more, spread over the 9 s the window surely has left.
         let fresh = Limiter::new(RateLimits::default());
         for r in [220, 170, 120] {
-            fresh.observe(
-                &endpoint("/a"),
-                None,
-                ok,
-                &window(r, 10),
-                Duration::ZERO,
-                t0,
-                t0,
-            );
+            answer(&fresh, &window(r, 10), t0, t0);
         }
         let one = fresh.sending();
-        assert_eq!(fresh.admit(&endpoint("/a"), None, t0), None);
         assert_eq!(
-            fresh.admit(&endpoint("/a"), None, t0),
+            second_of_two(&fresh, t0),
             Some((Duration::from_millis(4500), Scope::Client))
         );
         drop(one);
@@ -1383,32 +1359,14 @@ pub(crate) mod tests {
     fn the_spread_ends_before_the_earliest_possible_reset() {
         let limiter = Limiter::new(RateLimits::default());
         let t0 = Instant::now();
-        let ok = StatusCode::OK;
         // At t0 the reset is 9 to 10 s away. A response sent at 2.5 s that
         // says "8 s" puts it between 9.5 and 10 s.
-        limiter.observe(
-            &endpoint("/a"),
-            None,
-            ok,
-            &window(300, 10),
-            Duration::ZERO,
-            t0,
-            t0,
-        );
+        answer(&limiter, &window(300, 10), t0, t0);
         let t2 = t0 + Duration::from_millis(2500);
-        limiter.observe(
-            &endpoint("/a"),
-            None,
-            ok,
-            &window(200, 8),
-            Duration::ZERO,
-            t2,
-            t2,
-        );
+        answer(&limiter, &window(200, 8), t2, t2);
         // 100 points a request: two left, spread over the 7 s up to 9.5 s.
-        assert_eq!(limiter.admit(&endpoint("/a"), None, t2), None);
         assert_eq!(
-            limiter.admit(&endpoint("/a"), None, t2),
+            second_of_two(&limiter, t2),
             Some((Duration::from_millis(3500), Scope::Client))
         );
     }
@@ -1417,46 +1375,20 @@ pub(crate) mod tests {
     fn a_late_answer_from_a_window_that_ended_holds_nothing_back() {
         let limiter = Limiter::new(RateLimits::default());
         let t0 = Instant::now();
-        let ok = StatusCode::OK;
         let at = |ms: u64| t0 + Duration::from_millis(ms);
-        limiter.observe(
-            &endpoint("/a"),
-            None,
-            ok,
-            &window(60, 5),
-            Duration::ZERO,
-            t0,
-            t0,
-        );
+        answer(&limiter, &window(60, 5), t0, t0);
         // Sent just before the reset, received just after: its "1 s, 10
         // left" describes the window that has ended.
         let late = window(10, 1);
-        limiter.observe(
-            &endpoint("/a"),
-            None,
-            ok,
-            &late,
-            Duration::ZERO,
-            at(4900),
-            at(5200),
-        );
+        answer(&limiter, &late, at(4900), at(5200));
         assert_eq!(limiter.admit(&endpoint("/a"), None, at(5200)), None);
         assert_eq!(limiter.admit(&endpoint("/a"), None, at(5200)), None);
         // A response from the new window is learnt: 100 points at 50 a
         // request, spread over the 4 s it surely has left.
         let fresh = window(100, 5);
-        limiter.observe(
-            &endpoint("/a"),
-            None,
-            ok,
-            &fresh,
-            Duration::ZERO,
-            at(5300),
-            at(5300),
-        );
-        assert_eq!(limiter.admit(&endpoint("/a"), None, at(5300)), None);
+        answer(&limiter, &fresh, at(5300), at(5300));
         assert_eq!(
-            limiter.admit(&endpoint("/a"), None, at(5300)),
+            second_of_two(&limiter, at(5300)),
             Some((Duration::from_secs(2), Scope::Client))
         );
     }
@@ -1465,16 +1397,7 @@ pub(crate) mod tests {
     fn without_rate_limit_headers_the_state_stays_quiet() {
         let limiter = Limiter::new(RateLimits::default());
         let t0 = Instant::now();
-        let ok = StatusCode::OK;
-        limiter.observe(
-            &endpoint("/a"),
-            None,
-            ok,
-            &parsed(&[]),
-            Duration::ZERO,
-            t0,
-            t0,
-        );
+        answer(&limiter, &parsed(&[]), t0, t0);
         assert!(!limiter.holds_state());
         // A burst 429 is held; successes relax the endpoint until it is forgotten.
         let burst = parsed(&[
@@ -1494,28 +1417,12 @@ pub(crate) mod tests {
         assert!(limiter.holds_state());
         let t1 = t0 + Duration::from_secs(1);
         for _ in 0..4 {
-            limiter.observe(
-                &endpoint("/a"),
-                None,
-                ok,
-                &parsed(&[]),
-                Duration::ZERO,
-                t1,
-                t1,
-            );
+            answer(&limiter, &parsed(&[]), t1, t1);
         }
         assert!(!limiter.holds_state());
         assert_eq!(limiter.admit(&endpoint("/a"), None, t1), None);
         // Quota headers keep the state learning until their window is over.
-        limiter.observe(
-            &endpoint("/a"),
-            None,
-            ok,
-            &window(9000, 5),
-            Duration::ZERO,
-            t1,
-            t1,
-        );
+        answer(&limiter, &window(9000, 5), t1, t1);
         assert!(limiter.holds_state());
     }
 
