@@ -513,7 +513,7 @@ struct State {
     client: Lane,
     /// The quota window the latest responses described (possibly over).
     window: Option<Window>,
-    /// The latest response said "near limit" without numbers to pace by.
+    /// The latest response said "near limit" without a reset time to pace by.
     flagged_only: bool,
     endpoints: HashMap<EndpointKey, Lane>,
     issues: HashMap<String, Lane>,
@@ -835,7 +835,12 @@ impl Limiter {
             Some(reading) => state.learn(reading, headers.near_limit, max_pause, sent, now),
             None => false,
         };
-        state.flagged_only = headers.near_limit && reading.is_none();
+        // Near the limit with nothing to pace by: the flag, or a low
+        // `X-RateLimit-Remaining` without a reset time.
+        let share = self.settings.near_limit_share;
+        let low = matches!((headers.remaining, headers.limit),
+            (Some(r), Some(l)) if (r as f64) < l as f64 * share);
+        state.flagged_only = reading.is_none() && (headers.near_limit || low);
         let pause = if limited {
             let reason = headers.reason.unwrap_or(Reason::Unspecified);
             let scope = headers.scope();
@@ -1281,11 +1286,19 @@ pub(crate) mod tests {
             limiter.admit(&endpoint("/b"), None, t0),
             Some((Duration::from_millis(100), Scope::Client))
         );
-        // A response without the flag ends it.
-        answer(&limiter, &parsed(&[]), t0, t0);
-        let t1 = t0 + Duration::from_millis(100);
-        assert_eq!(limiter.admit(&endpoint("/a"), None, t1), None);
-        assert_eq!(limiter.admit(&endpoint("/a"), None, t1), None);
+        // So does a low `X-RateLimit-Remaining` without a reset time.
+        let low = parsed(&[("x-ratelimit-limit", "100"), ("x-ratelimit-remaining", "5")]);
+        let t1 = t0 + Duration::from_secs(1);
+        answer(&limiter, &low, t1, t1);
+        assert_eq!(
+            second_of_two(&limiter, t1),
+            Some((Duration::from_millis(100), Scope::Client))
+        );
+        // A response without either ends it.
+        answer(&limiter, &parsed(&[]), t1, t1);
+        let t2 = t1 + Duration::from_millis(100);
+        assert_eq!(limiter.admit(&endpoint("/a"), None, t2), None);
+        assert_eq!(limiter.admit(&endpoint("/a"), None, t2), None);
     }
 
     /// Headers of a 10,000-point window with `r` left and `t` seconds to go.
