@@ -220,6 +220,7 @@ fn run(plan: &Plan) -> Result<(), BoxError> {
     if plan.runs("ratelimit") {
         let results = runtime.block_on(ratelimit::run(plan.ratelimit))?;
         ratelimit::print(plan.ratelimit, &results);
+        report::ratelimit(&results, &mut targets);
     }
     targets.print();
     println!("Total time: {:.1} s", started.elapsed().as_secs_f64());

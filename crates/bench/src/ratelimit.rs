@@ -3,6 +3,7 @@
 //! shared rate-limit state off, so that each request only retries its own
 //! 429s, as clients without shared state do.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use appsec_sandbox::{
@@ -43,6 +44,8 @@ pub struct ModeResult {
     pub requests: u64,
     /// Of those, answered 429.
     pub limited: u64,
+    /// Of the 429s: quota, burst and per-issue ones.
+    pub limited_by: [u64; 3],
     /// Wall time of the whole sync.
     pub wall: Duration,
     /// Points granted per window over the window's quota, averaged over
@@ -52,6 +55,79 @@ pub struct ModeResult {
     pub windows: usize,
     /// True when every vulnerability was accepted and every member read once.
     pub complete: bool,
+    /// Per window: when its points were granted.
+    pub timeline: Vec<WindowUse>,
+}
+
+/// How one quota window was used, from the limiter's count sampled every
+/// few milliseconds.
+#[derive(Debug, Clone)]
+pub struct WindowUse {
+    /// Points granted in the window.
+    pub points: u64,
+    /// Time into the window of the first and the last grant.
+    pub first: Duration,
+    /// See `first`.
+    pub last: Duration,
+    /// Time into the window when a fifth of the quota was left.
+    pub near_limit: Option<Duration>,
+}
+
+fn unix_now() -> Duration {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+}
+
+/// Samples (time since the epoch, points granted so far) every 2 ms until
+/// `done` is set.
+async fn sample_points(sandbox: &Sandbox, done: &AtomicBool) -> Vec<(Duration, u64)> {
+    let mut samples = Vec::new();
+    let mut last = u64::MAX;
+    while !done.load(Ordering::Relaxed) {
+        let total: u64 = sandbox.rate_limit_stats().points_per_window.iter().sum();
+        if total != last {
+            samples.push((unix_now(), total));
+            last = total;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    samples
+}
+
+/// Groups the samples by the limiter's windows (aligned to the epoch).
+fn timeline(samples: &[(Duration, u64)], sizes: Sizes) -> Vec<WindowUse> {
+    let len = sizes.window.as_millis().max(1);
+    let mut windows: Vec<(u128, WindowUse)> = Vec::new();
+    let mut before = 0u64;
+    for &(at, total) in samples {
+        let index = at.as_millis() / len;
+        let into = Duration::from_millis((at.as_millis() % len) as u64);
+        let granted = total.saturating_sub(before);
+        before = total;
+        if granted == 0 {
+            continue;
+        }
+        if windows.last().is_none_or(|(i, _)| *i != index) {
+            windows.push((
+                index,
+                WindowUse {
+                    points: 0,
+                    first: into,
+                    last: into,
+                    near_limit: None,
+                },
+            ));
+        }
+        if let Some((_, w)) = windows.last_mut() {
+            w.points += granted;
+            w.last = into;
+            if w.near_limit.is_none() && w.points as f64 >= 0.8 * sizes.quota_points as f64 {
+                w.near_limit = Some(into);
+            }
+        }
+    }
+    windows.into_iter().map(|(_, w)| w).collect()
 }
 
 fn vulnerability(i: usize) -> Result<VulnerabilityDetails, BoxError> {
@@ -114,8 +190,24 @@ async fn one(
         .connect_jwt(DEMO_CONNECT_APP_KEY, DEMO_CONNECT_SHARED_SECRET)
         .rate_limits(limits)
         .build()?;
+    // Start as a window opens: goodput is counted per window, and a first
+    // window cut short by a random start would count against whichever
+    // mode drew the later start.
+    let len = sizes.window.as_millis().max(1);
+    let into = unix_now().as_millis() % len;
+    tokio::time::sleep(Duration::from_millis((len - into) as u64 + 5)).await;
     let started = Instant::now();
-    let complete = sync(&jira, sizes).await?;
+    let done = AtomicBool::new(false);
+    let (complete, samples) = tokio::join!(
+        async {
+            let complete = sync(&jira, sizes).await;
+            done.store(true, Ordering::Relaxed);
+            complete
+        },
+        sample_points(&sandbox, &done)
+    );
+    let complete = complete?;
+
     let wall = started.elapsed();
     let stats = sandbox.rate_limit_stats();
     let requests = sandbox.stats().requests;
@@ -126,10 +218,17 @@ async fn one(
         full.iter().map(|p| *p as f64).sum::<f64>()
             / (full.len() as f64 * sizes.quota_points as f64)
     });
+    let timeline = timeline(&samples, sizes);
     Ok(ModeResult {
         label,
+        timeline,
         requests,
         limited: stats.limited(),
+        limited_by: [
+            stats.quota_limited,
+            stats.burst_limited,
+            stats.issue_limited,
+        ],
         wall,
         goodput,
         windows: per_window.len(),
@@ -163,15 +262,18 @@ pub fn print(sizes: Sizes, results: &[ModeResult]) {
         sizes.window.as_secs_f64()
     );
     println!(
-        "| client | requests | 429s | 429 share | wall time | windows | goodput (share of allowance) | complete |"
+        "| client | requests | 429s (quota / burst / issue) | 429 share | wall time | windows | goodput (share of allowance) | complete |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---|");
     for r in results {
         println!(
-            "| {} | {} | {} | {:.2}% | {:.1} s | {} | {} | {} |",
+            "| {} | {} | {} ({} / {} / {}) | {:.2}% | {:.1} s | {} | {} | {} |",
             r.label,
             r.requests,
             r.limited,
+            r.limited_by[0],
+            r.limited_by[1],
+            r.limited_by[2],
             100.0 * r.limited as f64 / r.requests.max(1) as f64,
             r.wall.as_secs_f64(),
             r.windows,
@@ -180,6 +282,29 @@ pub fn print(sizes: Sizes, results: &[ModeResult]) {
             if r.complete { "yes" } else { "NO" }
         );
     }
+    println!(
+        "Per window, from the limiter's count sampled every 2 ms (points are counted when a response is finished, so a grant just before a reset can land in the next window):\n"
+    );
+    println!(
+        "| client | window | points | share of quota | first grant | 80% reached | last grant |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for r in results {
+        for (i, w) in r.timeline.iter().enumerate() {
+            println!(
+                "| {} | {} | {} | {:.1}% | {:.2} s | {} | {:.2} s |",
+                r.label,
+                i,
+                w.points,
+                100.0 * w.points as f64 / sizes.quota_points as f64,
+                w.first.as_secs_f64(),
+                w.near_limit
+                    .map_or("—".to_string(), |t| format!("{:.2} s", t.as_secs_f64())),
+                w.last.as_secs_f64(),
+            );
+        }
+    }
+    println!();
     if let [a, b] = results {
         if a.limited == 0 {
             println!("\n(a) received no 429; (b) received {}.\n", b.limited);

@@ -6,6 +6,7 @@ use crate::jwt::JwtResult;
 use crate::memory::MemoryResult;
 use crate::overhead::{BY_HAND_BASIC, BY_HAND_JWT, EQUIVALENT, OpResult, PEERS, Table};
 use crate::pagination::{PagingResult, PeerResult};
+use crate::ratelimit::ModeResult;
 use crate::stats::mib;
 
 /// Collected targets: (what, measured, target, met, is a timing).
@@ -27,6 +28,17 @@ impl Targets {
             false,
             true,
         ));
+    }
+
+    /// A target on a count, judged in every build.
+    fn count(
+        &mut self,
+        what: impl Into<String>,
+        measured: String,
+        target: &'static str,
+        met: bool,
+    ) {
+        self.0.push((what.into(), measured, target, met, false));
     }
 
     /// A correctness check, judged in every build.
@@ -349,4 +361,39 @@ pub fn decoding(r: &DecodeResult) {
         );
     }
     println!();
+}
+
+/// The rate-limit targets: (a) at least 90% of the allowance with at most
+/// 1% of its requests answered 429, and at least 10 times fewer 429s than (b).
+pub fn ratelimit(results: &[ModeResult], targets: &mut Targets) {
+    let [a, b] = results else {
+        return;
+    };
+    let share = |r: &ModeResult| r.limited as f64 / r.requests.max(1) as f64;
+    match a.goodput {
+        Some(g) => targets.add(
+            "rate limits: (a) goodput, share of the allowance",
+            format!("{:.1}%", 100.0 * g),
+            "≥ 90%",
+            g >= 0.9,
+        ),
+        None => targets.skip(
+            "rate limits: (a) goodput, share of the allowance",
+            "≥ 90%",
+            "the run ended within its first window",
+        ),
+    }
+    targets.count(
+        "rate limits: (a) requests answered 429",
+        format!("{:.2}% ({} of {})", 100.0 * share(a), a.limited, a.requests),
+        "≤ 1%",
+        share(a) <= 0.01,
+    );
+    targets.count(
+        "rate limits: 429s of (b) over those of (a)",
+        format!("{} against {}", b.limited, a.limited),
+        "≥ 10x",
+        b.limited >= a.limited.saturating_mul(10) && b.limited > 0,
+    );
+    targets.check("rate limits: both modes complete", a.complete && b.complete);
 }

@@ -13,6 +13,7 @@ use crate::{Auth, RetryPolicy};
 
 /// A configuration the runtime refuses before anything is sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
     /// The base URL does not parse or is not an `http(s)` URL with a host.
     #[error("invalid base URL {url:?}: {reason}")]

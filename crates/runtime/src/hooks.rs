@@ -4,7 +4,7 @@
 //! generate`) calls these functions with its operation table: [`pre`] runs
 //! once per call, [`exec`] sends each attempt.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use progenitor_client::OperationInfo;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
@@ -119,7 +119,8 @@ pub async fn exec(
         let spare = auth::spare_for_unauthorized(ctx, &request);
         let result = attempts(client, ctx, operations, request, info, &span).await;
         match auth::after_unauthorized(ctx, &result, spare).await {
-            Some(again) => attempts(client, ctx, operations, again, info, &span).await,
+            // Rare: boxed, so that the common call's future stays small.
+            Some(again) => Box::pin(attempts(client, ctx, operations, again, info, &span)).await,
             None => result,
         }
     };
@@ -151,24 +152,32 @@ async fn attempts(
         Some(op) => Cow::Borrowed(op.path),
         None => Cow::Owned(request.url().path().to_string()),
     };
-    let issue = limiter
-        .settings()
-        .enabled()
-        .then(|| issue_of(&method, op, request.url()))
-        .flatten();
+    // The per-issue key is needed only once the state holds something back
+    // or a 429 arrives; it is worked out then, from the request's URL.
+    let mut issue: Option<Option<String>> = None;
     let endpoint = EndpointKey::new(method, template);
     let buffered = body::accepts_json(&request);
     let started = Instant::now();
+    let mut now = started;
     let mut sent = 0u32;
     let mut next = Some(request);
     loop {
         let Some(mut request) = next.take() else {
             unreachable!("a request is always queued before the loop repeats")
         };
-        if let Some((wait, scope)) = limiter.admit(&endpoint, issue.as_deref(), Instant::now()) {
+        if limiter.holds_state() && issue.is_none() {
+            issue = Some(issue_of(endpoint.method(), op, request.url()));
+        }
+        let key = issue.as_ref().and_then(Option::as_deref);
+        let admitted = limiter.admit(&endpoint, key, now);
+        // From its admission on, the request counts as in flight: its slot
+        // is spent even while it waits for it.
+        let sending = limiter.sending();
+        let mut sent_at = now;
+        if let Some((wait, scope)) = admitted {
             let over_budget = policy
                 .budget()
-                .is_some_and(|budget| started.elapsed().saturating_add(wait) > budget);
+                .is_some_and(|budget| (now - started).saturating_add(wait) > budget);
             if over_budget {
                 notify(ctx, || Event::GaveUp {
                     operation,
@@ -184,7 +193,8 @@ async fn attempts(
                 scope,
             });
             span.record("wait_ms", wait.as_millis() as u64);
-            tokio::time::sleep(wait).await;
+            pause(wait).await;
+            sent_at = Instant::now();
         }
         // Keep a copy for a retry; a streaming body cannot be cloned and is sent once.
         let spare = if sent < policy.max_retries() {
@@ -195,25 +205,30 @@ async fn attempts(
         sign_attempt(ctx, &mut request);
         sent += 1;
         span.record("attempt", sent);
-        let url = request.url().clone();
         let (result, headers, kind) = match client.execute(request).await {
             Ok(response) => {
-                span.record("status", response.status().as_u16());
-                let headers = RateLimitHeaders::parse(response.headers(), SystemTime::now());
                 let status = response.status();
+                span.record("status", status.as_u16());
+                let received = Instant::now();
+                let headers = RateLimitHeaders::read(response.headers());
                 let fallback = if status == StatusCode::TOO_MANY_REQUESTS {
+                    if issue.is_none() {
+                        issue = Some(issue_of(endpoint.method(), op, response.url()));
+                    }
                     policy.backoff(sent - 1)
                 } else {
                     Duration::ZERO
                 };
                 let pause = limiter.observe(
                     &endpoint,
-                    issue.as_deref(),
+                    issue.as_ref().and_then(Option::as_deref),
                     status,
                     &headers,
                     fallback,
-                    Instant::now(),
+                    sent_at,
+                    received,
                 );
+                drop(sending);
                 if let Some(pause) = pause {
                     notify(ctx, || Event::Pause {
                         operation,
@@ -226,20 +241,22 @@ async fn attempts(
                     Ok(response) => (Ok(response), headers, None),
                     Err(Received::TooLarge(limit)) => {
                         tracing::warn!(operation, limit = limit.limit, "response body too large");
-                        return Err(body::reqwest_error(limit).await);
+                        return Err(Box::pin(body::reqwest_error(limit)).await);
                     }
                     Err(Received::Cut(e)) => (Err(e), headers, Some(Outcome::Body)),
                 }
             }
             Err(e) => {
+                drop(sending);
                 let kind = failure_of(&e);
                 if is_unresolved(&e) {
-                    let host = url.host_str().unwrap_or_default();
+                    let host = e.url().and_then(|url| url.host_str()).unwrap_or_default();
                     tracing::warn!(operation, host, "host name does not resolve; not retried");
                 }
                 (Err(e), RateLimitHeaders::default(), Some(kind))
             }
         };
+        now = Instant::now();
         let outcome = match (&result, kind) {
             (_, Some(kind)) => kind,
             (Ok(response), None) => Outcome::Response(response.status(), &headers),
@@ -247,11 +264,12 @@ async fn attempts(
         };
         let attempt = Attempt {
             sent,
-            spent: started.elapsed(),
+            spent: now - started,
             idempotent,
             resendable: spare.is_some(),
         };
-        let held = limiter.held_back(&endpoint, issue.as_deref(), Instant::now());
+        let key = issue.as_ref().and_then(Option::as_deref);
+        let held = limiter.held_back(&endpoint, key, now);
         match decide(outcome, attempt, held, policy) {
             Decision::Done => return with_attempts(result, sent, false),
             Decision::GiveUp => {
@@ -288,11 +306,18 @@ async fn attempts(
                 });
                 drop(result);
                 span.record("wait_ms", delay.as_millis() as u64);
-                tokio::time::sleep(delay).await;
+                pause(delay).await;
+                now = Instant::now();
                 next = spare;
             }
         }
     }
+}
+
+/// Sleeps for `wait`. The timer is boxed: waits are rare, and a timer
+/// inline would make every call's future larger.
+async fn pause(wait: Duration) {
+    Box::pin(tokio::time::sleep(wait)).await;
 }
 
 /// Why a received response cannot be handed on.

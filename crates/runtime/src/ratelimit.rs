@@ -17,9 +17,10 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 
 /// Why Jira limited a request, from its `RateLimit-Reason` header.
@@ -67,6 +68,7 @@ impl Reason {
 
 /// Which requests a limit holds back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Scope {
     /// Every request of the client (quota limits).
     Client,
@@ -79,6 +81,7 @@ pub enum Scope {
 /// One entry of a structured `RateLimit` header:
 /// `"<policy>";r=<remaining>;t=<seconds to reset>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PolicyState {
     /// Policy name, such as `tenant-app-quota` or `jira-burst-based`.
     pub policy: String,
@@ -102,6 +105,7 @@ impl PolicyState {
 /// moment they were read. Unparseable values are ignored; numbers too
 /// large for their type saturate.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct RateLimitHeaders {
     /// `Retry-After`, in seconds or as an HTTP date.
     pub retry_after: Option<Duration>,
@@ -119,37 +123,80 @@ pub struct RateLimitHeaders {
     pub policies: Vec<PolicyState>,
 }
 
-/// Header names in the order they are tried: current, `Beta-`, legacy `X-Beta-`.
-fn first<'h>(headers: &'h HeaderMap, names: &[&str]) -> Option<&'h str> {
-    names
-        .iter()
-        .find_map(|name| headers.get(*name))
-        .and_then(|v| v.to_str().ok())
+/// The rate-limit headers a response may carry.
+#[derive(Clone, Copy)]
+enum Field {
+    RetryAfter,
+    Reason,
+    NearLimit,
+    Limit,
+    Remaining,
+    Reset,
+    State,
+    Policy,
+}
+
+/// The field a header name carries and its rank among the names of that
+/// field (0 first): current, then `Beta-`, then the legacy `X-Beta-` forms.
+fn field(name: &str) -> Option<(Field, u8)> {
+    Some(match name {
+        "retry-after" => (Field::RetryAfter, 0),
+        "ratelimit-reason" => (Field::Reason, 0),
+        "x-ratelimit-reason" => (Field::Reason, 1),
+        "beta-ratelimit-reason" => (Field::Reason, 2),
+        "x-beta-ratelimit-reason" => (Field::Reason, 3),
+        "x-ratelimit-nearlimit" => (Field::NearLimit, 0),
+        "x-beta-ratelimit-nearlimit" => (Field::NearLimit, 1),
+        "x-ratelimit-limit" => (Field::Limit, 0),
+        "x-ratelimit-remaining" => (Field::Remaining, 0),
+        "x-ratelimit-reset" => (Field::Reset, 0),
+        "x-beta-ratelimit-reset" => (Field::Reset, 1),
+        "ratelimit" => (Field::State, 0),
+        "beta-ratelimit" => (Field::State, 1),
+        "ratelimit-policy" => (Field::Policy, 0),
+        "beta-ratelimit-policy" => (Field::Policy, 1),
+        _ => return None,
+    })
+}
+
+/// Every rate-limit header value of `headers`, found in one pass: for each
+/// field, the first value of its best-ranked name. Responses without such
+/// headers, the common case, cost one look at each name.
+fn raw_values(headers: &HeaderMap) -> [Option<(u8, &str)>; 8] {
+    let mut found: [Option<(u8, &str)>; 8] = [None; 8];
+    for (name, value) in headers {
+        let Some((field, rank)) = field(name.as_str()) else {
+            continue;
+        };
+        let slot = &mut found[field as usize];
+        if slot.is_none_or(|(best, _)| rank < best)
+            && let Ok(value) = value.to_str()
+        {
+            *slot = Some((rank, value));
+        }
+    }
+    found
 }
 
 impl RateLimitHeaders {
     /// Reads the headers of a response received at `now`.
     pub fn parse(headers: &HeaderMap, now: SystemTime) -> RateLimitHeaders {
-        let reason = first(
-            headers,
-            &[
-                "ratelimit-reason",
-                "x-ratelimit-reason",
-                "beta-ratelimit-reason",
-                "x-beta-ratelimit-reason",
-            ],
-        )
-        .map(Reason::parse);
-        let near_limit = first(
-            headers,
-            &["x-ratelimit-nearlimit", "x-beta-ratelimit-nearlimit"],
-        )
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-        let number = |names: &[&str]| first(headers, names).and_then(parse_u64_saturating);
-        let mut policies = first(headers, &["ratelimit", "beta-ratelimit"])
+        Self::parse_with(headers, || now)
+    }
+
+    /// Reads the headers of a response received just now; the clock is
+    /// read only when a header holds a date or a delay.
+    pub(crate) fn read(headers: &HeaderMap) -> RateLimitHeaders {
+        Self::parse_with(headers, SystemTime::now)
+    }
+
+    fn parse_with(headers: &HeaderMap, now: impl Fn() -> SystemTime) -> RateLimitHeaders {
+        let raw = raw_values(headers);
+        let value = |field: Field| raw[field as usize].map(|(_, v)| v);
+        let mut policies = value(Field::State)
             .map(parse_structured)
             .unwrap_or_default();
-        if let Some(declared) = first(headers, &["ratelimit-policy", "beta-ratelimit-policy"]) {
+        if let Some(declared) = value(Field::Policy) {
             for (name, params) in parse_items(declared) {
                 let quota = params.iter().find(|(k, _)| *k == "q").map(|(_, v)| *v);
                 if let Some(entry) = policies.iter_mut().find(|p| p.policy == name) {
@@ -158,18 +205,26 @@ impl RateLimitHeaders {
             }
         }
         RateLimitHeaders {
-            retry_after: headers
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| parse_retry_after(v, now)),
-            reset: first(headers, &["x-ratelimit-reset", "x-beta-ratelimit-reset"])
-                .and_then(|v| parse_reset(v, now)),
-            reason,
-            near_limit,
-            limit: number(&["x-ratelimit-limit"]),
-            remaining: number(&["x-ratelimit-remaining"]),
+            retry_after: value(Field::RetryAfter).and_then(|v| parse_retry_after(v, now())),
+            reset: value(Field::Reset).and_then(|v| parse_reset(v, now())),
+            reason: value(Field::Reason).map(Reason::parse),
+            near_limit: value(Field::NearLimit)
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+            limit: value(Field::Limit).and_then(parse_u64_saturating),
+            remaining: value(Field::Remaining).and_then(parse_u64_saturating),
             policies,
         }
+    }
+
+    /// True when the response said nothing about rate limits.
+    pub fn is_empty(&self) -> bool {
+        self.retry_after.is_none()
+            && self.reset.is_none()
+            && self.reason.is_none()
+            && !self.near_limit
+            && self.limit.is_none()
+            && self.remaining.is_none()
+            && self.policies.is_empty()
     }
 
     /// The quota policy entry, if the response carried one.
@@ -359,6 +414,11 @@ impl EndpointKey {
             path: path.into(),
         }
     }
+
+    /// The endpoint's method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
 }
 
 /// A stream of requests that may be held back: until a time, and spaced.
@@ -367,7 +427,6 @@ struct Lane {
     open_at: Option<Instant>,
     spacing: Duration,
     next_slot: Option<Instant>,
-    last_used: Option<Instant>,
 }
 
 impl Lane {
@@ -375,8 +434,14 @@ impl Lane {
         self.open_at.max(self.next_slot)
     }
 
+    /// Holds nothing back at `now`.
+    fn open(&self, now: Instant) -> bool {
+        self.ready_at().is_none_or(|at| at <= now)
+    }
+
+    /// Holds nothing back at `now` and, unspaced, will not later either.
     fn idle(&self, now: Instant) -> bool {
-        self.spacing.is_zero() && self.ready_at().is_none_or(|at| at <= now)
+        self.spacing.is_zero() && self.open(now)
     }
 
     fn pause_until(&mut self, at: Instant) -> bool {
@@ -390,6 +455,7 @@ impl Lane {
 
 /// A pause or slow-down the limiter started, reported to the observer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Pause {
     /// What it holds back.
     pub scope: Scope,
@@ -400,44 +466,170 @@ pub struct Pause {
 }
 
 /// The state the clones of one client share, keyed by scope.
+///
+/// Requests that carry no rate-limit headers, while nothing is held back,
+/// take a path without the lock: an atomic flag says the state is quiet.
 #[derive(Debug)]
 pub struct Limiter {
     settings: RateLimits,
     state: Mutex<State>,
+    /// True while the state holds nothing back and knows no window: then
+    /// admitting a request and learning from a response without rate-limit
+    /// headers change nothing, and neither takes the lock.
+    quiet: AtomicBool,
+    /// Requests sent whose response has not been learnt from yet (see
+    /// [`Limiter::sending`]): their points are spent but not yet shown in
+    /// `remaining`.
+    in_flight: AtomicU32,
+}
+
+/// One quota window as the responses in it described it.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    /// The window resets after `after` and no later than `before`. The
+    /// headers give whole seconds to the reset (rounded up), computed by the
+    /// server between sending and receiving, so each response narrows it.
+    after: Instant,
+    before: Instant,
+    /// The lowest `remaining` seen in the window.
+    remaining: u64,
+    /// The window's allowance, when a `RateLimit-Policy` or `X-RateLimit-Limit` said it.
+    quota: Option<u64>,
+    /// A response in the window said `X-RateLimit-NearLimit: true`.
+    flagged: bool,
+}
+
+impl Window {
+    fn near(&self, share: f64) -> bool {
+        self.flagged
+            || self
+                .quota
+                .is_some_and(|q| (self.remaining as f64) < q as f64 * share)
+    }
 }
 
 #[derive(Debug, Default)]
 struct State {
     client: Lane,
+    /// The quota window the latest responses described (possibly over).
+    window: Option<Window>,
+    /// The latest response said "near limit" without a reset time to pace by.
+    flagged_only: bool,
     endpoints: HashMap<EndpointKey, Lane>,
     issues: HashMap<String, Lane>,
-    /// The lowest quota `remaining` and its `t` seen in the current window.
-    last_remaining: Option<(u64, Duration)>,
     /// Points one request costs, on average, learnt from how `remaining`
     /// falls between responses (reads of many objects cost many points).
     cost: f64,
 }
 
+/// What a response said about the quota: remaining, time to the reset, allowance.
+fn quota_reading(headers: &RateLimitHeaders) -> Option<(u64, Duration, Option<u64>)> {
+    match headers.quota() {
+        Some(q) => Some((q.remaining?, q.reset?, q.quota)),
+        None => Some((headers.remaining?, headers.reset?, headers.limit)),
+    }
+}
+
 impl State {
-    /// Responses of concurrent requests arrive out of order, so only a new
-    /// low of `remaining` is a sample; a later reset (`t` growing) starts a
-    /// new window.
-    fn learn_cost(&mut self, remaining: u64, reset: Duration) {
-        match self.last_remaining {
-            Some((last, _)) if remaining < last => {
-                let sample = (last - remaining) as f64;
-                self.cost = if self.cost > 0.0 {
-                    0.7 * self.cost + 0.3 * sample
-                } else {
-                    sample
-                };
+    /// Learns the quota state from a response sent at `sent` and received
+    /// at `now`. Responses of concurrent requests arrive out of order: one
+    /// whose window reset before the current one's is ignored (returns
+    /// false); within a window, only a new low of `remaining` counts.
+    fn learn(
+        &mut self,
+        (remaining, reset, quota): (u64, Duration, Option<u64>),
+        flagged: bool,
+        max_pause: Duration,
+        sent: Instant,
+        now: Instant,
+    ) -> bool {
+        let reset = reset.min(max_pause);
+        let after = sent
+            .checked_add(reset.saturating_sub(Duration::from_secs(1)))
+            .unwrap_or(sent);
+        let before = now.checked_add(reset).unwrap_or(now);
+        if let Some(w) = &mut self.window {
+            if before <= w.after {
+                return false;
             }
-            Some((_, last_reset)) if reset <= last_reset => return,
-            // A new window: slots reserved at the old window's pace are void.
-            Some(_) => self.client.next_slot = None,
-            None => {}
+            let (lo, hi) = (w.after.max(after), w.before.min(before));
+            if lo < hi {
+                w.after = lo;
+                w.before = hi;
+                if remaining < w.remaining {
+                    let sample = (w.remaining - remaining) as f64;
+                    self.cost = if self.cost > 0.0 {
+                        0.7 * self.cost + 0.3 * sample
+                    } else {
+                        sample
+                    };
+                    w.remaining = remaining;
+                }
+                w.quota = quota.or(w.quota);
+                w.flagged |= flagged;
+                return true;
+            }
         }
-        self.last_remaining = Some((remaining, reset));
+        // A new window: slots reserved at the old window's pace are void.
+        self.window = Some(Window {
+            after,
+            before,
+            remaining,
+            quota,
+            flagged,
+        });
+        self.client.next_slot = None;
+        true
+    }
+
+    /// The window the client is in at `now`, if the headers described one.
+    fn current(&self, now: Instant) -> Option<&Window> {
+        self.window.as_ref().filter(|w| now < w.before)
+    }
+
+    /// Once little of the quota is left, the time to the reset before which
+    /// no request can be paid for (all that is left is spent by requests in
+    /// flight), if that is the case.
+    fn quota_hold(&self, share: f64, in_flight: u32, now: Instant) -> Option<Instant> {
+        let w = self.current(now).filter(|w| w.near(share))?;
+        let cost = self.cost.max(1.0);
+        let free = w.remaining as f64 - f64::from(in_flight) * cost;
+        (free <= 0.0).then_some(w.before)
+    }
+
+    /// Sets the client's pace: near the limit, what the points left (less
+    /// those of requests in flight) pay for, spread evenly from the next
+    /// free slot up to the earliest moment the window may reset; Jira's
+    /// "near limit" without numbers, a fixed spacing; else none.
+    fn pace(&mut self, settings: &RateLimits, in_flight: u32, now: Instant) {
+        let share = settings.near_limit_share;
+        let spacing = match self.current(now).copied() {
+            Some(w) if w.near(share) => {
+                let cost = self.cost.max(1.0);
+                let free = w.remaining as f64 - f64::from(in_flight) * cost;
+                if free <= 0.0 {
+                    // Nothing to spread: `quota_hold` keeps every request
+                    // until the reset.
+                    self.client.spacing = Duration::ZERO;
+                    self.client.next_slot = None;
+                    return;
+                }
+                // The last request may take the remainder.
+                let requests = (free / cost).ceil().max(1.0);
+                let from = self.client.ready_at().map_or(now, |at| at.max(now));
+                let span = w.after.saturating_duration_since(from);
+                Duration::try_from_secs_f64(span.as_secs_f64() / requests)
+                    .unwrap_or(settings.max_pause)
+                    .min(settings.max_pause)
+            }
+            Some(_) => Duration::ZERO,
+            None if self.flagged_only => settings.near_limit_spacing,
+            None => Duration::ZERO,
+        };
+        self.client.spacing = spacing;
+        if spacing.is_zero() {
+            self.client.next_slot = None;
+        }
     }
 
     /// Pauses the whole client; spacing learnt in the old window ends with it.
@@ -449,10 +641,36 @@ impl State {
         }
         started
     }
+
+    /// Nothing holds a request back now or later, and no window is current:
+    /// a request without rate-limit headers changes nothing.
+    fn quiet(&self, now: Instant) -> bool {
+        self.client.idle(now)
+            && self.current(now).is_none()
+            && !self.flagged_only
+            && self.endpoints.is_empty()
+            && self.issues.is_empty()
+    }
 }
 
-/// Above this many issue lanes, idle ones are forgotten.
+/// Above this many issue lanes, those that hold nothing back are forgotten.
 const MAX_ISSUE_LANES: usize = 1024;
+
+/// A request on its way, counted by the limiter until dropped; see
+/// [`Limiter::sending`].
+#[derive(Debug)]
+#[must_use = "the request counts as in flight only while this is held"]
+pub struct Sending<'a> {
+    count: Option<&'a AtomicU32>,
+}
+
+impl Drop for Sending<'_> {
+    fn drop(&mut self) {
+        if let Some(count) = self.count {
+            count.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
 
 impl Limiter {
     /// A limiter with these settings and nothing learnt yet.
@@ -460,6 +678,8 @@ impl Limiter {
         Self {
             settings,
             state: Mutex::new(State::default()),
+            quiet: AtomicBool::new(true),
+            in_flight: AtomicU32::new(0),
         }
     }
 
@@ -474,6 +694,39 @@ impl Limiter {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    fn is_quiet(&self) -> bool {
+        self.quiet.load(Ordering::Acquire)
+    }
+
+    /// True when the state may hold a request back or learns from every
+    /// response: the request loop then works out what the state is keyed by.
+    pub fn holds_state(&self) -> bool {
+        self.settings.enabled && !self.is_quiet()
+    }
+
+    fn set_quiet(&self, state: &State, now: Instant) {
+        self.quiet.store(state.quiet(now), Ordering::Release);
+    }
+
+    /// Counts a request as in flight from now until the returned value is
+    /// dropped. The request loop takes it as soon as [`Limiter::admit`] has
+    /// given the request its slot, and drops it once it has learnt from the
+    /// response (or the request failed). Near the limit, the points of
+    /// requests in flight, or waiting for their slot, are not spent twice.
+    pub fn sending(&self) -> Sending<'_> {
+        if !self.settings.enabled {
+            return Sending { count: None };
+        }
+        self.in_flight.fetch_add(1, Ordering::Relaxed);
+        Sending {
+            count: Some(&self.in_flight),
+        }
+    }
+
+    fn in_flight(&self) -> u32 {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
     /// How long a request to `endpoint` (a write to `issue`, if given) must
     /// wait before it is sent at `now`, and the scope that holds it back.
     /// Reserves the request's slot in every spaced lane, so concurrent
@@ -484,11 +737,21 @@ impl Limiter {
         issue: Option<&str>,
         now: Instant,
     ) -> Option<(Duration, Scope)> {
-        if !self.settings.enabled {
+        if !self.settings.enabled || self.is_quiet() {
             return None;
         }
         let mut guard = self.lock();
         let state = &mut *guard;
+        let in_flight = self.in_flight();
+        state.pace(&self.settings, in_flight, now);
+        let mut start = now;
+        let mut holder = None;
+        if let Some(at) = state.quota_hold(self.settings.near_limit_share, in_flight, now)
+            && at > start
+        {
+            start = at;
+            holder = Some(Scope::Client);
+        }
         let mut lanes: [(Option<&mut Lane>, Scope); 3] = [
             (Some(&mut state.client), Scope::Client),
             (state.endpoints.get_mut(endpoint), Scope::Endpoint),
@@ -497,8 +760,6 @@ impl Limiter {
                 Scope::Issue,
             ),
         ];
-        let mut start = now;
-        let mut holder = None;
         for (lane, scope) in lanes.iter_mut() {
             if let Some(at) = lane.as_ref().and_then(|l| l.ready_at())
                 && at > start
@@ -508,20 +769,20 @@ impl Limiter {
             }
         }
         for (lane, _) in lanes.iter_mut() {
-            if let Some(lane) = lane {
-                lane.last_used = Some(now);
-                if !lane.spacing.is_zero() {
-                    lane.next_slot = start.checked_add(lane.spacing).or(lane.next_slot);
-                }
+            if let Some(lane) = lane
+                && !lane.spacing.is_zero()
+            {
+                lane.next_slot = start.checked_add(lane.spacing).or(lane.next_slot);
             }
         }
+        self.set_quiet(state, now);
         holder.map(|scope| (start.saturating_duration_since(now), scope))
     }
 
     /// How long the state holds a request to `endpoint` back at `now`,
     /// without reserving a slot.
     pub fn held_back(&self, endpoint: &EndpointKey, issue: Option<&str>, now: Instant) -> Duration {
-        if !self.settings.enabled {
+        if !self.settings.enabled || self.is_quiet() {
             return Duration::ZERO;
         }
         let state = self.lock();
@@ -530,18 +791,21 @@ impl Limiter {
             state.endpoints.get(endpoint),
             issue.and_then(|key| state.issues.get(key)),
         ];
+        let quota = state.quota_hold(self.settings.near_limit_share, self.in_flight(), now);
         lanes
             .into_iter()
             .flatten()
             .filter_map(Lane::ready_at)
+            .chain(quota)
             .max()
             .map(|at| at.saturating_duration_since(now))
             .unwrap_or_default()
     }
 
-    /// Learns from a response to `endpoint` received at `now`. `fallback`
-    /// is the wait to use when a 429 names no delay. Returns the pause it
-    /// started, if any.
+    /// Learns from a response to `endpoint`, sent at `sent` and received at
+    /// `now`. `fallback` is the wait to use when a 429 names no delay.
+    /// Returns the pause it started, if any.
+    #[allow(clippy::too_many_arguments)]
     pub fn observe(
         &self,
         endpoint: &EndpointKey,
@@ -549,9 +813,14 @@ impl Limiter {
         status: StatusCode,
         headers: &RateLimitHeaders,
         fallback: Duration,
+        sent: Instant,
         now: Instant,
     ) -> Option<Pause> {
         if !self.settings.enabled {
+            return None;
+        }
+        let limited = status == StatusCode::TOO_MANY_REQUESTS;
+        if !limited && headers.is_empty() && self.is_quiet() {
             return None;
         }
         let max_pause = self.settings.max_pause;
@@ -559,8 +828,20 @@ impl Limiter {
             let delay = delay.min(max_pause);
             (now.checked_add(delay).unwrap_or(now), delay)
         };
-        let mut state = self.lock();
-        if status == StatusCode::TOO_MANY_REQUESTS {
+        let mut guard = self.lock();
+        let state = &mut *guard;
+        let reading = quota_reading(headers);
+        let current = match reading {
+            Some(reading) => state.learn(reading, headers.near_limit, max_pause, sent, now),
+            None => false,
+        };
+        // Near the limit with nothing to pace by: the flag, or a low
+        // `X-RateLimit-Remaining` without a reset time.
+        let share = self.settings.near_limit_share;
+        let low = matches!((headers.remaining, headers.limit),
+            (Some(r), Some(l)) if (r as f64) < l as f64 * share);
+        state.flagged_only = reading.is_none() && (headers.near_limit || low);
+        let pause = if limited {
             let reason = headers.reason.unwrap_or(Reason::Unspecified);
             let scope = headers.scope();
             let (at, duration) = until(headers.delay().unwrap_or(fallback));
@@ -568,7 +849,7 @@ impl Limiter {
                 (Scope::Client, _) => state.pause_client(at),
                 (Scope::Issue, Some(key)) => {
                     if state.issues.len() >= MAX_ISSUE_LANES {
-                        state.issues.retain(|_, lane| !lane.idle(now));
+                        state.issues.retain(|_, lane| !lane.open(now));
                     }
                     let lane = state.issues.entry(key.to_string()).or_default();
                     lane.spacing = self.settings.issue_write_spacing;
@@ -581,7 +862,7 @@ impl Limiter {
                     lane.pause_until(at)
                 }
             };
-            return started.then_some(Pause {
+            started.then_some(Pause {
                 scope: if scope == Scope::Issue && issue.is_none() {
                     Scope::Endpoint
                 } else {
@@ -589,76 +870,39 @@ impl Limiter {
                 },
                 reason,
                 duration,
-            });
-        }
-        // A success: the endpoint's burst spacing relaxes step by step.
-        if let Some(lane) = state.endpoints.get_mut(endpoint) {
-            lane.spacing /= 2;
-            if lane.spacing < Duration::from_millis(1) {
-                lane.spacing = Duration::ZERO;
-                lane.next_slot = None;
+            })
+        } else {
+            // A success: the endpoint's burst spacing relaxes step by step,
+            // and a relaxed endpoint is forgotten.
+            if let Some(lane) = state.endpoints.get_mut(endpoint) {
+                lane.spacing /= 2;
+                if lane.spacing < Duration::from_millis(1) {
+                    lane.spacing = Duration::ZERO;
+                    lane.next_slot = None;
+                    if lane.open(now) {
+                        state.endpoints.remove(endpoint);
+                    }
+                }
             }
-        }
-        let quota = headers.quota();
-        if let Some(q) = quota
-            && q.remaining == Some(0)
-            && let Some(reset) = q.reset.filter(|t| !t.is_zero())
-        {
-            let (at, duration) = until(reset);
-            let reason = headers.reason.unwrap_or(Reason::TenantQuota);
-            state.last_remaining = None;
-            return state.pause_client(at).then_some(Pause {
-                scope: Scope::Client,
-                reason,
-                duration,
-            });
-        }
-        if let Some(q) = quota
-            && let (Some(remaining), Some(reset)) = (q.remaining, q.reset)
-        {
-            state.learn_cost(remaining, reset);
-        }
-        let cost = state.cost.max(1.0);
-        state.client.spacing = self.spacing_near_limit(headers, cost);
-        if state.client.spacing.is_zero() {
-            state.client.next_slot = None;
-        }
-        None
-    }
-
-    /// The pace that spreads what is left of the quota over the time to the
-    /// reset, once little is left; zero otherwise.
-    fn spacing_near_limit(&self, headers: &RateLimitHeaders, cost: f64) -> Duration {
-        let share = self.settings.near_limit_share;
-        let low = |remaining: u64, quota: u64| (remaining as f64) < (quota as f64) * share;
-        let (remaining, reset, near) = match headers.quota() {
-            Some(q) => (
-                q.remaining,
-                q.reset,
-                headers.near_limit
-                    || matches!((q.remaining, q.quota), (Some(r), Some(t)) if low(r, t)),
-            ),
-            None => (
-                headers.remaining,
-                headers.reset,
-                headers.near_limit
-                    || matches!((headers.remaining, headers.limit), (Some(r), Some(l)) if low(r, l)),
-            ),
+            // Nothing left in the window: every request waits for the reset.
+            match state.window {
+                Some(w) if current && w.remaining == 0 && w.before > now => {
+                    let duration = w.before - now;
+                    let reason = headers.reason.unwrap_or(Reason::TenantQuota);
+                    state.pause_client(w.before).then_some(Pause {
+                        scope: Scope::Client,
+                        reason,
+                        duration,
+                    })
+                }
+                _ => None,
+            }
         };
-        if !near {
-            return Duration::ZERO;
+        if pause.is_none() {
+            state.pace(&self.settings, self.in_flight(), now);
         }
-        match (remaining, reset) {
-            // As many requests as the points left pay for (the last one may
-            // take the remainder), spread evenly up to the reset.
-            (Some(r), Some(t)) if r > 0 => {
-                let requests = (r as f64 / cost).ceil().max(1.0);
-                Duration::try_from_secs_f64(t.as_secs_f64() / requests)
-                    .unwrap_or(self.settings.max_pause)
-                    .min(self.settings.max_pause)
-            }
-            _ => self.settings.near_limit_spacing,
-        }
+        self.set_quiet(state, now);
+        pause
     }
 }
 
@@ -867,6 +1111,32 @@ pub(crate) mod tests {
         EndpointKey::new(Method::GET, path)
     }
 
+    /// Admits two requests to `GET /a` at `now`: the first must go at once;
+    /// what holds the second back.
+    fn second_of_two(limiter: &Limiter, now: Instant) -> Option<(Duration, Scope)> {
+        assert_eq!(limiter.admit(&endpoint("/a"), None, now), None);
+        limiter.admit(&endpoint("/a"), None, now)
+    }
+
+    /// `limiter` learns from a 200 to `GET /a` sent and received at these times.
+    fn answer(
+        limiter: &Limiter,
+        headers: &RateLimitHeaders,
+        sent: Instant,
+        received: Instant,
+    ) -> Option<Pause> {
+        let ok = StatusCode::OK;
+        limiter.observe(
+            &endpoint("/a"),
+            None,
+            ok,
+            headers,
+            Duration::ZERO,
+            sent,
+            received,
+        )
+    }
+
     #[test]
     fn a_quota_429_pauses_every_endpoint() {
         let limiter = Limiter::new(RateLimits::default());
@@ -881,6 +1151,7 @@ pub(crate) mod tests {
             StatusCode::TOO_MANY_REQUESTS,
             &h,
             Duration::ZERO,
+            t0,
             t0,
         );
         assert_eq!(
@@ -918,6 +1189,7 @@ pub(crate) mod tests {
             &h,
             Duration::ZERO,
             t0,
+            t0,
         );
         assert_eq!(limiter.admit(&endpoint("/b"), None, t0), None);
         assert_eq!(
@@ -930,9 +1202,8 @@ pub(crate) mod tests {
         );
         // Once open, requests are spaced 10 ms apart.
         let t2 = t0 + Duration::from_secs(3);
-        assert_eq!(limiter.admit(&endpoint("/a"), None, t2), None);
         assert_eq!(
-            limiter.admit(&endpoint("/a"), None, t2),
+            second_of_two(&limiter, t2),
             Some((Duration::from_millis(10), Scope::Endpoint))
         );
     }
@@ -953,6 +1224,7 @@ pub(crate) mod tests {
             &h,
             Duration::ZERO,
             t0,
+            t0,
         );
         assert_eq!(limiter.admit(&put, Some("/issue/A-2"), t0), None);
         let t1 = t0 + Duration::from_secs(1);
@@ -967,74 +1239,232 @@ pub(crate) mod tests {
     fn near_limit_spreads_what_is_left_and_r_zero_pauses() {
         let limiter = Limiter::new(RateLimits::default());
         let t0 = Instant::now();
-        let ok = StatusCode::OK;
         let low = parsed(&[
             ("ratelimit", "\"tenant-app-quota\";r=10;t=20"),
             ("ratelimit-policy", "\"tenant-app-quota\";q=1000;w=3600"),
         ]);
-        assert_eq!(
-            limiter.observe(&endpoint("/a"), None, ok, &low, Duration::ZERO, t0),
-            None
-        );
+        assert_eq!(answer(&limiter, &low, t0, t0), None);
+        // 10 requests of one point spread over the 19 s the window surely
+        // has left (`t` is rounded up).
         assert_eq!(limiter.admit(&endpoint("/a"), None, t0), None);
         assert_eq!(
             limiter.admit(&endpoint("/b"), None, t0),
-            Some((Duration::from_secs(2), Scope::Client))
+            Some((Duration::from_millis(1900), Scope::Client))
         );
+        // The next window (its reset lies beyond this one's) ends the spreading.
+        let t5 = t0 + Duration::from_secs(5);
         let plenty = parsed(&[
             ("ratelimit", "\"tenant-app-quota\";r=900;t=20"),
             ("ratelimit-policy", "\"tenant-app-quota\";q=1000;w=3600"),
         ]);
-        limiter.observe(&endpoint("/a"), None, ok, &plenty, Duration::ZERO, t0);
-        let t5 = t0 + Duration::from_secs(5);
+        answer(&limiter, &plenty, t5, t5);
         assert_eq!(limiter.admit(&endpoint("/a"), None, t5), None);
         assert_eq!(limiter.admit(&endpoint("/a"), None, t5), None);
 
-        let empty = parsed(&[("beta-ratelimit", "\"tenant-app-quota\";r=0;t=7")]);
-        let pause = limiter.observe(&endpoint("/a"), None, ok, &empty, Duration::ZERO, t5);
+        let empty = parsed(&[("beta-ratelimit", "\"tenant-app-quota\";r=0;t=19")]);
+        let t6 = t5 + Duration::from_secs(1);
+        let pause = answer(&limiter, &empty, t6, t6);
+        // Until the earliest "received + t" of the window: t5 + 20 s.
         assert_eq!(
             pause.map(|p| (p.scope, p.duration)),
-            Some((Scope::Client, Duration::from_secs(7)))
+            Some((Scope::Client, Duration::from_secs(19)))
         );
         assert_eq!(
-            limiter.admit(&endpoint("/z"), None, t5),
-            Some((Duration::from_secs(7), Scope::Client))
+            limiter.admit(&endpoint("/z"), None, t6),
+            Some((Duration::from_secs(19), Scope::Client))
         );
+    }
+
+    #[test]
+    fn near_limit_without_numbers_spaces_at_the_configured_pace() {
+        let limiter = Limiter::new(RateLimits::default());
+        let t0 = Instant::now();
         let flagged = parsed(&[("x-ratelimit-nearlimit", "true")]);
-        limiter.observe(&endpoint("/a"), None, ok, &flagged, Duration::ZERO, t5);
+        answer(&limiter, &flagged, t0, t0);
+        assert_eq!(limiter.admit(&endpoint("/a"), None, t0), None);
         assert_eq!(
-            limiter.settings().near_limit_spacing,
-            Duration::from_millis(100)
+            limiter.admit(&endpoint("/b"), None, t0),
+            Some((Duration::from_millis(100), Scope::Client))
         );
+        // So does a low `X-RateLimit-Remaining` without a reset time.
+        let low = parsed(&[("x-ratelimit-limit", "100"), ("x-ratelimit-remaining", "5")]);
+        let t1 = t0 + Duration::from_secs(1);
+        answer(&limiter, &low, t1, t1);
+        assert_eq!(
+            second_of_two(&limiter, t1),
+            Some((Duration::from_millis(100), Scope::Client))
+        );
+        // A response without either ends it.
+        answer(&limiter, &parsed(&[]), t1, t1);
+        let t2 = t1 + Duration::from_millis(100);
+        assert_eq!(limiter.admit(&endpoint("/a"), None, t2), None);
+        assert_eq!(limiter.admit(&endpoint("/a"), None, t2), None);
+    }
+
+    /// Headers of a 10,000-point window with `r` left and `t` seconds to go.
+    fn window(r: u32, t: u32) -> RateLimitHeaders {
+        let state = format!("\"tenant-app-quota\";r={r};t={t}");
+        let mut map = headers(&[("ratelimit-policy", "\"tenant-app-quota\";q=10000;w=3600")]);
+        map.insert("ratelimit", HeaderValue::from_str(&state).unwrap());
+        RateLimitHeaders::parse(&map, now())
     }
 
     #[test]
     fn spacing_counts_what_a_request_costs_and_ends_with_the_window() {
         let limiter = Limiter::new(RateLimits::default());
         let t0 = Instant::now();
-        let ok = StatusCode::OK;
-        let at = |r: u32| {
-            let state = format!("\"tenant-app-quota\";r={r};t=10");
-            let mut map = headers(&[("ratelimit-policy", "\"tenant-app-quota\";q=10000;w=3600")]);
-            map.insert("ratelimit", HeaderValue::from_str(&state).unwrap());
-            RateLimitHeaders::parse(&map, now())
-        };
         // Each request costs 50 points: 400 points left pay for 8 requests
-        // in 10 s. An answer overtaken by a later one (475) is no sample.
+        // in the 9 s the window surely has left. An answer overtaken by a
+        // later one (475) is no sample.
         for r in [550, 500, 450, 475, 400] {
-            limiter.observe(&endpoint("/a"), None, ok, &at(r), Duration::ZERO, t0);
+            answer(&limiter, &window(r, 10), t0, t0);
         }
-        assert_eq!(limiter.admit(&endpoint("/a"), None, t0), None);
+        assert_eq!(
+            second_of_two(&limiter, t0),
+            Some((Duration::from_millis(1125), Scope::Client))
+        );
+        // r=0 pauses until the reset, which drops the old window's spacing
+        // and reservations.
+        let t5 = t0 + Duration::from_secs(5);
+        let pause = answer(&limiter, &window(0, 5), t5, t5);
+        assert_eq!(pause.map(|p| p.duration), Some(Duration::from_secs(5)));
+        let t10 = t0 + Duration::from_secs(10);
+        assert_eq!(limiter.admit(&endpoint("/a"), None, t10), None);
+        assert_eq!(limiter.admit(&endpoint("/a"), None, t10), None);
+    }
+
+    #[test]
+    fn points_of_requests_in_flight_are_not_spent_twice() {
+        let limiter = Limiter::new(RateLimits::default());
+        let t0 = Instant::now();
+        // 50 points a request, 120 left: three requests in flight spend them.
+        for r in [220, 170, 120] {
+            answer(&limiter, &window(r, 10), t0, t0);
+        }
+        let flying = [limiter.sending(), limiter.sending(), limiter.sending()];
+        // Nothing is left to pay for another: it waits for the reset.
         assert_eq!(
             limiter.admit(&endpoint("/a"), None, t0),
-            Some((Duration::from_millis(1250), Scope::Client))
+            Some((Duration::from_secs(10), Scope::Client))
         );
-        // The pause at r=0 drops the old window's spacing and reservations.
-        let empty = parsed(&[("ratelimit", "\"tenant-app-quota\";r=0;t=3")]);
-        limiter.observe(&endpoint("/a"), None, ok, &empty, Duration::ZERO, t0);
-        let t3 = t0 + Duration::from_secs(3);
-        assert_eq!(limiter.admit(&endpoint("/a"), None, t3), None);
-        assert_eq!(limiter.admit(&endpoint("/a"), None, t3), None);
+        assert_eq!(
+            limiter.held_back(&endpoint("/a"), None, t0),
+            Duration::from_secs(10)
+        );
+        drop(flying);
+        assert_eq!(limiter.in_flight(), 0);
+        // With one request in flight, the 70 points left after it pay for
+        // two more, spread over the 9 s the window surely has left.
+        let fresh = Limiter::new(RateLimits::default());
+        for r in [220, 170, 120] {
+            answer(&fresh, &window(r, 10), t0, t0);
+        }
+        let one = fresh.sending();
+        assert_eq!(
+            second_of_two(&fresh, t0),
+            Some((Duration::from_millis(4500), Scope::Client))
+        );
+        drop(one);
+        assert_eq!(fresh.in_flight(), 0);
+    }
+
+    #[test]
+    fn the_spread_ends_before_the_earliest_possible_reset() {
+        let limiter = Limiter::new(RateLimits::default());
+        let t0 = Instant::now();
+        // At t0 the reset is 9 to 10 s away. A response sent at 2.5 s that
+        // says "8 s" puts it between 9.5 and 10 s.
+        answer(&limiter, &window(300, 10), t0, t0);
+        let t2 = t0 + Duration::from_millis(2500);
+        answer(&limiter, &window(200, 8), t2, t2);
+        // 100 points a request: two left, spread over the 7 s up to 9.5 s.
+        assert_eq!(
+            second_of_two(&limiter, t2),
+            Some((Duration::from_millis(3500), Scope::Client))
+        );
+    }
+
+    #[test]
+    fn a_late_answer_from_a_window_that_ended_holds_nothing_back() {
+        let limiter = Limiter::new(RateLimits::default());
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        answer(&limiter, &window(60, 5), t0, t0);
+        // Sent just before the reset, received just after: its "1 s, 10
+        // left" describes the window that has ended.
+        let late = window(10, 1);
+        answer(&limiter, &late, at(4900), at(5200));
+        assert_eq!(limiter.admit(&endpoint("/a"), None, at(5200)), None);
+        assert_eq!(limiter.admit(&endpoint("/a"), None, at(5200)), None);
+        // A response from the new window is learnt: 100 points at 50 a
+        // request, spread over the 4 s it surely has left.
+        let fresh = window(100, 5);
+        answer(&limiter, &fresh, at(5300), at(5300));
+        assert_eq!(
+            second_of_two(&limiter, at(5300)),
+            Some((Duration::from_secs(2), Scope::Client))
+        );
+    }
+
+    #[test]
+    fn without_rate_limit_headers_the_state_stays_quiet() {
+        let limiter = Limiter::new(RateLimits::default());
+        let t0 = Instant::now();
+        answer(&limiter, &parsed(&[]), t0, t0);
+        assert!(!limiter.holds_state());
+        // A burst 429 is held; successes relax the endpoint until it is forgotten.
+        let burst = parsed(&[
+            ("retry-after", "1"),
+            ("ratelimit-reason", "jira-burst-based"),
+        ]);
+        let limited = StatusCode::TOO_MANY_REQUESTS;
+        limiter.observe(
+            &endpoint("/a"),
+            None,
+            limited,
+            &burst,
+            Duration::ZERO,
+            t0,
+            t0,
+        );
+        assert!(limiter.holds_state());
+        let t1 = t0 + Duration::from_secs(1);
+        for _ in 0..4 {
+            answer(&limiter, &parsed(&[]), t1, t1);
+        }
+        assert!(!limiter.holds_state());
+        assert_eq!(limiter.admit(&endpoint("/a"), None, t1), None);
+        // Quota headers keep the state learning until their window is over.
+        answer(&limiter, &window(9000, 5), t1, t1);
+        assert!(limiter.holds_state());
+    }
+
+    #[test]
+    fn issue_lanes_that_hold_nothing_back_are_forgotten() {
+        let limiter = Limiter::new(RateLimits::default());
+        let t0 = Instant::now();
+        let h = parsed(&[
+            ("retry-after", "1"),
+            ("ratelimit-reason", "jira-per-issue-on-write"),
+        ]);
+        let put = EndpointKey::new(Method::PUT, "/issue/{id}");
+        let limited = StatusCode::TOO_MANY_REQUESTS;
+        for i in 0..MAX_ISSUE_LANES {
+            let issue = format!("/issue/A-{i}");
+            limiter.observe(&put, Some(&issue), limited, &h, Duration::ZERO, t0, t0);
+        }
+        assert_eq!(limiter.lock().issues.len(), MAX_ISSUE_LANES);
+        let t2 = t0 + Duration::from_secs(2);
+        limiter.observe(
+            &put,
+            Some("/issue/B-1"),
+            limited,
+            &h,
+            Duration::ZERO,
+            t2,
+            t2,
+        );
+        assert_eq!(limiter.lock().issues.len(), 1);
     }
 
     #[test]
@@ -1051,6 +1481,7 @@ pub(crate) mod tests {
             StatusCode::TOO_MANY_REQUESTS,
             &h,
             Duration::ZERO,
+            t0,
             t0,
         );
         assert_eq!(pause.map(|p| p.duration), Some(Duration::from_secs(60)));
@@ -1075,6 +1506,7 @@ pub(crate) mod tests {
                 StatusCode::TOO_MANY_REQUESTS,
                 &h,
                 Duration::ZERO,
+                t0,
                 t0
             ),
             None

@@ -135,6 +135,7 @@ pub fn server_delay(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
 
 /// How one attempt ended, as the retry decision sees it.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub enum Outcome<'a> {
     /// A response with this status and these rate-limit headers (parsed at
     /// the moment it arrived, which is the decision's "now").
@@ -157,6 +158,7 @@ pub enum Outcome<'a> {
 
 /// What the caller knows about the attempt just made.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct Attempt {
     /// How many times the request has been sent, this attempt included.
     pub sent: u32,
@@ -166,6 +168,18 @@ pub struct Attempt {
     pub idempotent: bool,
     /// Whether the request can be sent again (a streaming body cannot).
     pub resendable: bool,
+}
+
+impl Attempt {
+    /// The attempt numbered `sent` (1 for the first), `spent` into the call.
+    pub fn new(sent: u32, spent: Duration, idempotent: bool, resendable: bool) -> Self {
+        Self {
+            sent,
+            spent,
+            idempotent,
+            resendable,
+        }
+    }
 }
 
 /// Why a request is sent again.
@@ -188,6 +202,7 @@ pub enum RetryReason {
 
 /// What the request loop does next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Decision {
     /// Return the outcome as it is: a success, or a failure a retry cannot fix.
     Done,
@@ -218,7 +233,7 @@ pub enum Decision {
 /// headers.insert("retry-after", "2".parse().unwrap());
 /// headers.insert("ratelimit-reason", "jira-burst-based".parse().unwrap());
 /// let parsed = RateLimitHeaders::parse(&headers, SystemTime::now());
-/// let attempt = Attempt { sent: 1, spent: Duration::ZERO, idempotent: false, resendable: true };
+/// let attempt = Attempt::new(1, Duration::ZERO, false, true);
 /// let decision = decide(
 ///     Outcome::Response(StatusCode::TOO_MANY_REQUESTS, &parsed),
 ///     attempt,
