@@ -14,6 +14,7 @@
 pub mod builder;
 #[cfg(feature = "connect")]
 pub mod connect;
+pub mod env;
 mod error;
 #[cfg(feature = "forge")]
 pub mod forge;
