@@ -28,7 +28,7 @@ use reqwest::Url;
 /// Without JIRA_BASE_URL it runs against a sandbox started in-process. With
 /// it, JIRA_CONNECT_APP_KEY and JIRA_CONNECT_SHARED_SECRET are needed.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(name = "connect-jwt", version)]
 struct Args {}
 
 #[tokio::main]

@@ -44,7 +44,7 @@ struct Backend {
 /// Without --app-id it runs one signed and one forged invocation against a
 /// sandbox started in-process, and exits.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(name = "forge-remote", version)]
 struct Args {
     /// Serve real invocations of this Forge app
     /// (`ari:cloud:ecosystem::app/<uuid>`), checked against Atlassian's keys.

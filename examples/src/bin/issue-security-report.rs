@@ -28,7 +28,7 @@ use futures::TryStreamExt;
 /// JIRA_API_TOKEN (an administrator's), or JIRA_APP_TOKEN, or a Connect or
 /// OAuth app (see the README).
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(name = "issue-security-report", version)]
 struct Args {
     /// Members shown per level before the rest are counted.
     #[arg(long, default_value_t = 3)]

@@ -26,7 +26,7 @@ use clap::Parser;
 /// Without JIRA_BASE_URL it reads a sandbox started in-process. With it, it
 /// reads that site with basic auth: JIRA_EMAIL and JIRA_API_TOKEN.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(name = "list-security-schemes", version)]
 struct Args {}
 
 #[tokio::main]

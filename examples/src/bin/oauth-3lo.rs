@@ -34,7 +34,7 @@ const SCOPES: &[&str] = &[
 /// Without a client id it runs the whole flow against a sandbox started
 /// in-process, which consents at once.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(name = "oauth-3lo", version)]
 struct Args {
     /// The app's client id, from the developer console.
     #[arg(long, env = "JIRA_OAUTH_CLIENT_ID")]

@@ -33,7 +33,7 @@ use futures::TryStreamExt;
 /// one set of Jira credentials (JIRA_APP_TOKEN, or JIRA_EMAIL and
 /// JIRA_API_TOKEN, ...), QWIET_TOKEN and QWIET_ORG_ID.
 #[derive(Debug, Parser)]
-#[command(version)]
+#[command(name = "quickstart", version)]
 struct Args {
     /// Push three findings to Jira's Security tab and read them back. The
     /// sandbox is always written to; a real site only with this flag.
