@@ -22,6 +22,12 @@
 //! [`RefreshingToken::on_rotate`](crate::oauth::RefreshingToken::on_rotate)
 //! and store each new refresh token.
 
+// Without either client nothing reads the variables.
+#![cfg_attr(
+    not(any(feature = "jira", feature = "qwiet")),
+    allow(dead_code, unused_imports)
+)]
+
 use std::ffi::OsString;
 
 use crate::Error;
@@ -121,6 +127,7 @@ impl<F: Fn(&str) -> Result<Option<String>, EnvError>> Vars<F> {
         Ok((self.lookup)(name)?.filter(|v| !v.is_empty()))
     }
 
+    #[cfg(feature = "qwiet")]
     pub(crate) fn required(&self, name: &'static str) -> Result<String, EnvError> {
         self.get(name)?.ok_or(EnvError::Missing(name))
     }
@@ -138,6 +145,7 @@ impl<F: Fn(&str) -> Result<Option<String>, EnvError>> Vars<F> {
     }
 
     /// All of `names` or none of them; a partial set names what is missing.
+    #[cfg(feature = "jira")]
     pub(crate) fn set<const N: usize>(
         &self,
         names: [&'static str; N],
@@ -263,7 +271,7 @@ where
     Ok(builder.token_provider(RefreshingToken::from_refresh_token(app, refresh_token)))
 }
 
-#[cfg(not(feature = "oauth"))]
+#[cfg(all(feature = "jira", not(feature = "oauth")))]
 fn oauth_builder<F, C>(
     _vars: &Vars<F>,
     _builder: ClientBuilder<C>,
