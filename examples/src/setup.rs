@@ -9,7 +9,7 @@
 
 use std::error::Error;
 
-use appsec_sandbox::{Sandbox, SandboxConfig};
+use appsec_sandbox::{Credentials, Sandbox, SandboxConfig};
 use appsec_sdk::env::JIRA_BASE_URL;
 use appsec_sdk::{JiraClient, QwietClient};
 use uuid::Uuid;
@@ -122,6 +122,35 @@ impl Setup {
             "the services named by JIRA_BASE_URL and QWIET_*",
         )
     }
+}
+
+/// A site and two credentials: from `JIRA_BASE_URL` and the variables
+/// `names` when a real site is configured, otherwise from a sandbox started
+/// here (returned, to keep it running) and its demo credentials `demo`.
+pub async fn site_or_sandbox(
+    names: [&str; 2],
+    demo: fn(Credentials) -> [String; 2],
+) -> Result<(Option<Sandbox>, [String; 3]), Box<dyn Error>> {
+    if real_services() {
+        let [first, second] = names;
+        return Ok((
+            None,
+            [
+                required(JIRA_BASE_URL)?,
+                required(first)?,
+                required(second)?,
+            ],
+        ));
+    }
+    let config = SandboxConfig::default();
+    let [first, second] = demo(config.credentials.clone());
+    let sandbox = Sandbox::start(config).await?;
+    println!(
+        "(the sandbox at {}, no credentials needed)\n",
+        sandbox.url()
+    );
+    let url = sandbox.url();
+    Ok((Some(sandbox), [url, first, second]))
 }
 
 /// A variable the example needs, or an error naming it.

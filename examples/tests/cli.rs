@@ -82,12 +82,15 @@ fn an_unknown_argument_is_a_usage_error() {
     }
 }
 
+/// The variables of one run.
+type Vars<'a> = &'a [(&'a str, &'a str)];
+
 /// Each example, given a real site without the rest of what it needs,
 /// names the missing variable and exits 2 before sending anything.
 #[test]
 fn a_missing_variable_is_named_and_exits_2() {
     let site = ("JIRA_BASE_URL", "https://your-site.atlassian.net");
-    let cases: &[(&str, &[(&str, &str)], &str)] = &[
+    let cases: &[(&str, Vars, &str)] = &[
         ("issue-security-report", &[site], "JIRA_APP_TOKEN"),
         (
             "issue-security-report",

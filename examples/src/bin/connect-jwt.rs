@@ -15,10 +15,9 @@ use std::error::Error;
 use std::process::ExitCode;
 
 use appsec_examples::report;
-use appsec_examples::setup::{real_services, required as var};
+use appsec_examples::setup::site_or_sandbox;
 use appsec_runtime::Secret;
 use appsec_runtime::connect_jwt::{Signer, Verifier, canonical_request};
-use appsec_sandbox::{Sandbox, SandboxConfig};
 use clap::Parser;
 use reqwest::Url;
 
@@ -38,22 +37,11 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn Error>> {
-    let mut _sandbox = None;
-    let (base, app_key, secret) = if real_services() {
-        (
-            var("JIRA_BASE_URL")?,
-            var("JIRA_CONNECT_APP_KEY")?,
-            var("JIRA_CONNECT_SHARED_SECRET")?,
-        )
-    } else {
-        let config = SandboxConfig::default();
-        let c = config.credentials.clone();
-        let sandbox = Sandbox::start(config).await?;
-        println!("(the sandbox at {}, playing Jira)\n", sandbox.url());
-        let url = sandbox.url();
-        _sandbox = Some(sandbox);
-        (url, c.connect_app_key, c.connect_shared_secret)
-    };
+    let (_sandbox, [base, app_key, secret]) = site_or_sandbox(
+        ["JIRA_CONNECT_APP_KEY", "JIRA_CONNECT_SHARED_SECRET"],
+        |c| [c.connect_app_key, c.connect_shared_secret],
+    )
+    .await?;
     let secret = Secret::new(secret);
     let base = Url::parse(&base)?;
     let url = base.join("/rest/security/1.0/linkedWorkspaces?expand=details")?;

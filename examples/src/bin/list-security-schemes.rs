@@ -13,11 +13,10 @@ use std::error::Error;
 use std::process::ExitCode;
 
 use appsec_examples::report;
-use appsec_examples::setup::{real_services, required as var};
+use appsec_examples::setup::site_or_sandbox;
 use appsec_jira_issue_security::Client;
 use appsec_jira_issue_security::types::SecuritySchemes;
 use appsec_runtime::{Auth, ClientContext, RetryPolicy};
-use appsec_sandbox::{Sandbox, SandboxConfig};
 use clap::Parser;
 
 /// A Jira site's issue security schemes and their levels, through the
@@ -36,22 +35,11 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn Error>> {
-    let mut _sandbox = None;
-    let (base_url, email, api_token) = if real_services() {
-        (
-            var("JIRA_BASE_URL")?,
-            var("JIRA_EMAIL")?,
-            var("JIRA_API_TOKEN")?,
-        )
-    } else {
-        let config = SandboxConfig::default();
-        let c = config.credentials.clone();
-        let sandbox = Sandbox::start(config).await?;
-        println!("(the sandbox at {}, no credentials needed)", sandbox.url());
-        let url = sandbox.url();
-        _sandbox = Some(sandbox);
-        (url, c.jira_email, c.jira_api_token)
-    };
+    let (_sandbox, [base_url, email, api_token]) =
+        site_or_sandbox(["JIRA_EMAIL", "JIRA_API_TOKEN"], |c| {
+            [c.jira_email, c.jira_api_token]
+        })
+        .await?;
     let ctx = ClientContext::builder(&base_url)
         .auth(Auth::basic(email, api_token))
         .retry(RetryPolicy::default())

@@ -199,6 +199,7 @@ impl SubmitReport {
 /// An id a bulk answer listed although its request did not carry it: a
 /// service fault the caller may want to log, never an outcome for that id.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServiceAnomaly {
     /// The id as the service wrote it.
     pub id: String,
