@@ -85,6 +85,7 @@ impl TokenProvider for StaticToken {
 
 /// How requests are authenticated.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub enum Auth {
     /// Send requests without credentials.
     #[default]

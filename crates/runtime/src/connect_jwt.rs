@@ -386,6 +386,7 @@ impl Signer {
 /// Messages describe the failure only; they never quote the token or the
 /// shared secret, so they are safe to log and to return to callers.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum VerifyError {
     /// Not three base64url parts with JSON header and claims.
     #[error("malformed Connect JWT: {0}")]

@@ -4,6 +4,8 @@
 //! [`hooks`], which each generated crate's `ClientHooks` impl calls with the
 //! crate's [`OperationTable`].
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod auth;
 mod body;
 pub mod connect_jwt;

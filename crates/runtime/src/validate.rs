@@ -43,6 +43,7 @@ pub trait Validate {
 
 /// One constraint on one value.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum Check {
     /// `minItems`.
     MinItems(usize),
@@ -110,6 +111,7 @@ impl Schema {
 /// `vulnerabilities[3].identifiers: has 101 items; at most 100 are allowed`.
 /// The offending value is never repeated.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Violation {
     path: String,
     rule: String,

@@ -267,6 +267,11 @@ pub enum Error {
     /// The client configuration is unusable (base URL, credentials).
     #[error(transparent)]
     Config(#[from] appsec_runtime::ConfigError),
+    /// A setting read from the environment ([`JiraClient::from_env`](crate::JiraClient::from_env),
+    /// [`QwietClient::from_env`](crate::QwietClient::from_env)) is missing or
+    /// unusable; the error names the variable.
+    #[error(transparent)]
+    Env(#[from] crate::env::EnvError),
     /// The runtime would not send the request: credentials could not be
     /// obtained, or the destination is outside the configured base URL.
     #[error("the request was not sent: {0}")]

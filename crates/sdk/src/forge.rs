@@ -276,6 +276,7 @@ pub struct FitClaims {
 
 /// An app token Forge handed over with an invocation.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct AppToken {
     /// The token; formatting never shows it.
     pub token: Secret,
@@ -304,6 +305,7 @@ impl AppToken {
 /// A verified invocation: the FIT's claims and the app tokens that came with
 /// it (`requestRemote` calls carry none).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Invocation {
     /// The verified claims.
     pub claims: FitClaims,

@@ -125,6 +125,7 @@ impl State {
 
 /// Tokens from the token endpoint.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TokenSet {
     /// The bearer token for API calls.
     pub access_token: Secret,
@@ -134,6 +135,23 @@ pub struct TokenSet {
     pub expires_in: u64,
     /// The granted scopes, space-separated.
     pub scope: Option<String>,
+}
+
+impl TokenSet {
+    /// Tokens kept from an earlier exchange: an access token that lives
+    /// `expires_in` more seconds, and the refresh token that came with it.
+    pub fn new(
+        access_token: impl Into<Secret>,
+        refresh_token: Option<Secret>,
+        expires_in: u64,
+    ) -> Self {
+        Self {
+            access_token: access_token.into(),
+            refresh_token,
+            expires_in,
+            scope: None,
+        }
+    }
 }
 
 /// A site the user granted the app access to.

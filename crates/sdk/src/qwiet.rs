@@ -39,6 +39,8 @@ pub struct QwietClient {
     api: api::Client,
 }
 
+impl crate::builder::sealed::Sealed for QwietClient {}
+
 impl FromParts for QwietClient {
     fn from_parts(base_url: String, http: reqwest::Client, ctx: ClientContext) -> Self {
         Self {
@@ -52,6 +54,33 @@ impl QwietClient {
     /// [`ClientBuilder::base_url`].
     pub fn builder() -> ClientBuilder<QwietClient> {
         ClientBuilder::new(DEFAULT_BASE_URL)
+    }
+
+    /// A client with the access token in `QWIET_TOKEN`, for the API at
+    /// `QWIET_BASE_URL` when that is set. Nothing is sent; a missing or
+    /// unusable setting is [`Error::Env`](crate::Error::Env) naming the variable.
+    pub fn from_env() -> Result<Self, crate::Error> {
+        crate::env::qwiet_builder(
+            &crate::env::Vars::new(crate::env::process_env),
+            Self::builder(),
+        )?
+        .build()
+    }
+
+    /// Like [`from_env`](Self::from_env), reading variables with `lookup`.
+    ///
+    /// ```
+    /// use appsec_sdk::QwietClient;
+    ///
+    /// let err = QwietClient::from_env_with(|_| None).unwrap_err();
+    /// assert_eq!(err.to_string(), "QWIET_TOKEN is not set");
+    /// ```
+    pub fn from_env_with(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, crate::Error> {
+        crate::env::qwiet_builder(
+            &crate::env::Vars::new(crate::env::plain(lookup)),
+            Self::builder(),
+        )?
+        .build()
     }
 
     /// The generated client (all 145 operations).

@@ -75,12 +75,7 @@ async fn rotation_keeps_only_the_newest_refresh_token() {
 }
 
 async fn jira_with(server: &MockServer, access: &str) -> JiraClient {
-    let tokens = appsec_sdk::oauth::TokenSet {
-        access_token: access.into(),
-        refresh_token: Some("r1".into()),
-        expires_in: 3600,
-        scope: None,
-    };
+    let tokens = appsec_sdk::oauth::TokenSet::new(access, Some("r1".into()), 3600);
     let provider = RefreshingToken::new(app(server), tokens).unwrap();
     JiraClient::builder(format!("{}/ex/jira/cloud-1", server.uri()))
         .token_provider(provider)
@@ -235,12 +230,7 @@ async fn no_token_or_secret_shows_in_debug_display_or_trace_logs() {
         .respond_with(ResponseTemplate::new(401))
         .mount(&server)
         .await;
-    let tokens = appsec_sdk::oauth::TokenSet {
-        access_token: "a1-secret".into(),
-        refresh_token: Some("r1-secret".into()),
-        expires_in: 3600,
-        scope: None,
-    };
+    let tokens = appsec_sdk::oauth::TokenSet::new("a1-secret", Some("r1-secret".into()), 3600);
     let provider = RefreshingToken::new(app(&server), tokens.clone()).unwrap();
     let jira = JiraClient::builder(format!("{}/ex/jira/cloud-1", server.uri()))
         .token_provider(provider.clone())

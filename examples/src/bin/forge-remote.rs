@@ -6,19 +6,24 @@
 //! cargo run -p appsec-examples --bin forge-remote
 //! ```
 //!
-//! With no environment it starts the sandbox, which plays Forge: it signs
-//! the invocations with its own key and serves that key's JWKS. Set
-//! `FORGE_APP_ID` (`ari:cloud:ecosystem::app/<uuid>`) and optionally `PORT`
-//! to serve real invocations instead, checked against Atlassian's keys.
+//! Without `--app-id` it starts the sandbox, which plays Forge: it signs
+//! the invocations with its own key and serves that key's JWKS. With
+//! `--app-id` (or `FORGE_APP_ID`, `ari:cloud:ecosystem::app/<uuid>`) it
+//! serves real invocations instead, checked against Atlassian's keys.
 
+use std::error::Error;
 use std::net::SocketAddr;
+use std::process::ExitCode;
 use std::sync::Arc;
 
+use appsec_examples::report;
+use appsec_examples::sample::{Found, vulnerability};
 use appsec_sandbox::{SANDBOX_FORGE_APP_ID, Sandbox, SandboxConfig};
 use appsec_sdk::forge::{FitVerifier, ForgeTokens, HttpJwks, SYSTEM_TOKEN_HEADER, jira_builder};
 use appsec_sdk::jira::Vulnerabilities;
-use appsec_sdk::jira::security_info::types::VulnerabilityDetails;
+use appsec_sdk::jira::security_info::types::VulnerabilitySeverityLevel;
 use bytes::Bytes;
+use clap::Parser;
 use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -33,13 +38,32 @@ struct Backend {
     tokens: ForgeTokens,
 }
 
+/// A Forge Remote backend: verifies each invocation's Forge Invocation Token
+/// and pushes a vulnerability to Jira with the app system token it carries.
+///
+/// Without --app-id it runs one signed and one forged invocation against a
+/// sandbox started in-process, and exits.
+#[derive(Debug, Parser)]
+#[command(name = "forge-remote", version)]
+struct Args {
+    /// Serve real invocations of this Forge app
+    /// (`ari:cloud:ecosystem::app/<uuid>`), checked against Atlassian's keys.
+    #[arg(long, env = "FORGE_APP_ID")]
+    app_id: Option<String>,
+    /// Port to serve real invocations on (all interfaces).
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    port: u16,
+}
+
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    if let Ok(app_id) = std::env::var("FORGE_APP_ID") {
-        let port: u16 = std::env::var("PORT")
-            .ok()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or(8080);
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    report::exit(run(args).await)
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn Error>> {
+    if let Some(app_id) = args.app_id {
+        let port = args.port;
         let backend = Backend {
             verifier: FitVerifier::new(app_id, HttpJwks::atlassian()),
             tokens: ForgeTokens::new(),
@@ -76,12 +100,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .header(SYSTEM_TOKEN_HEADER, &invocation.system_token)
         .send()
         .await?;
+    let status = answer.status();
     println!(
-        "Invocation signed by the sandbox: {} {}",
-        answer.status(),
+        "Invocation signed by the sandbox: {status} {}",
         answer.text().await?
     );
-
+    if !status.is_success() {
+        return Err(format!("the signed invocation failed with {status}").into());
+    }
     let forged = http
         .post(format!("http://{remote}/security-info/push"))
         .bearer_auth("eyJhbGciOiJub25lIn0.e30.")
@@ -137,7 +163,14 @@ async fn handle(backend: &Backend, req: Request<hyper::body::Incoming>) -> Respo
         jira.link_workspaces([workspace.to_string()]).await?;
         let report = jira
             .submit_vulnerabilities(
-                Vulnerabilities::new(vec![sample(workspace)?]).property("source", "forge-remote"),
+                Vulnerabilities::new(vec![vulnerability(&Found {
+                    id: "forge-remote-demo-1",
+                    workspace,
+                    title: "SQL injection in the login form",
+                    url: "https://scanner.example.com/findings/1",
+                    severity: VulnerabilitySeverityLevel::High,
+                })?])
+                .property("source", "forge-remote"),
             )
             .await?;
         Ok::<_, Box<dyn std::error::Error + Send + Sync>>(report.accepted.len())
@@ -153,26 +186,7 @@ async fn handle(backend: &Backend, req: Request<hyper::body::Incoming>) -> Respo
         ),
         Err(e) => reply(
             StatusCode::BAD_GATEWAY,
-            serde_json::json!({"error": e.to_string()}),
+            serde_json::json!({"error": report::sentence(e.as_ref())}),
         ),
     }
-}
-
-/// A vulnerability as a scanner integration would report it.
-fn sample(workspace: &str) -> Result<VulnerabilityDetails, serde_json::Error> {
-    let now = chrono::Utc::now();
-    serde_json::from_value(serde_json::json!({
-        "schemaVersion": "1.0",
-        "id": "forge-remote-demo-1",
-        "updateSequenceNumber": now.timestamp_millis(),
-        "containerId": workspace,
-        "displayName": "SQL injection in the login form",
-        "description": "User input reaches a SQL query without parameters.",
-        "url": "https://scanner.example.com/findings/1",
-        "type": "sast",
-        "introducedDate": now.to_rfc3339(),
-        "lastUpdated": now.to_rfc3339(),
-        "severity": {"level": "high"},
-        "status": "open",
-    }))
 }

@@ -5,19 +5,46 @@
 //! cargo run -p appsec-examples --bin issue-security-report
 //! ```
 //!
-//! Uses `JIRA_BASE_URL`, `JIRA_EMAIL` and `JIRA_API_TOKEN` when set (needs the
-//! Administer Jira permission), the built-in sandbox otherwise.
+//! Uses the site of `JIRA_BASE_URL` and its credentials when set (basic
+//! auth is enough: `JIRA_EMAIL` and `JIRA_API_TOKEN` of an account with the
+//! Administer Jira permission), the built-in sandbox otherwise. It reads
+//! nothing from Qwiet.
 
 use std::collections::BTreeMap;
+use std::error::Error;
+use std::process::ExitCode;
 
-use appsec_examples::setup::Setup;
+use appsec_examples::report;
+use appsec_examples::setup::Jira;
 use appsec_sdk::Paginate;
+use clap::Parser;
 use futures::TryStreamExt;
 
+/// Every issue security scheme of a Jira site, its levels and their members,
+/// and the projects using each scheme, as a table.
+///
+/// Without JIRA_BASE_URL it reads a sandbox started in-process. With it, it
+/// reads that site with one set of Jira credentials: JIRA_EMAIL and
+/// JIRA_API_TOKEN (an administrator's), or JIRA_APP_TOKEN, or a Connect or
+/// OAuth app (see the README).
+#[derive(Debug, Parser)]
+#[command(name = "issue-security-report", version)]
+struct Args {
+    /// Members shown per level before the rest are counted.
+    #[arg(long, default_value_t = 3)]
+    members: usize,
+}
+
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let setup = Setup::from_env().await?;
-    let jira = &setup.jira;
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    report::exit(run(args).await)
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn Error>> {
+    let site = Jira::from_env().await?;
+    eprintln!("Reading {}", site.describe());
+    let jira = &site.client;
 
     let schemes: Vec<_> = jira
         .issue_security()
@@ -76,8 +103,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     None => m.holder.type_.clone(),
                 })
                 .collect();
-            let shown = if holders.len() > 3 {
-                format!("{} (+{} more)", holders[..3].join(", "), holders.len() - 3)
+            let shown = if holders.len() > args.members {
+                format!(
+                    "{} (+{} more)",
+                    holders[..args.members].join(", "),
+                    holders.len() - args.members
+                )
             } else {
                 holders.join(", ")
             };

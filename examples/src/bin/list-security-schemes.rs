@@ -1,22 +1,47 @@
-//! List a Jira site's issue security schemes and the levels of each.
+//! The layer under the facade: a Jira site's issue security schemes and the
+//! levels of each, with the generated client and the runtime's context alone.
 //!
 //! ```sh
-//! JIRA_BASE_URL=https://your-site.atlassian.net \
-//! JIRA_EMAIL=you@example.com JIRA_API_TOKEN=... \
 //! cargo run -p appsec-examples --bin list-security-schemes
 //! ```
 //!
-//! Needs the *Administer Jira* global permission.
+//! Without `JIRA_BASE_URL` it starts the sandbox and uses its demo basic
+//! credentials. With it, `JIRA_EMAIL` and `JIRA_API_TOKEN` of an account
+//! with the *Administer Jira* global permission are needed.
 
+use std::error::Error;
+use std::process::ExitCode;
+
+use appsec_examples::report;
+use appsec_examples::setup::site_or_sandbox;
 use appsec_jira_issue_security::Client;
+use appsec_jira_issue_security::types::SecuritySchemes;
 use appsec_runtime::{Auth, ClientContext, RetryPolicy};
+use clap::Parser;
+
+/// A Jira site's issue security schemes and their levels, through the
+/// generated client and the runtime (no facade).
+///
+/// Without JIRA_BASE_URL it reads a sandbox started in-process. With it, it
+/// reads that site with basic auth: JIRA_EMAIL and JIRA_API_TOKEN.
+#[derive(Debug, Parser)]
+#[command(name = "list-security-schemes", version)]
+struct Args {}
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let env = |name: &str| std::env::var(name).map_err(|_| format!("set {name}"));
-    let base_url = env("JIRA_BASE_URL")?;
+async fn main() -> ExitCode {
+    let Args {} = Args::parse();
+    report::exit(run().await)
+}
+
+async fn run() -> Result<(), Box<dyn Error>> {
+    let (_sandbox, [base_url, email, api_token]) =
+        site_or_sandbox(["JIRA_EMAIL", "JIRA_API_TOKEN"], |c| {
+            [c.jira_email, c.jira_api_token]
+        })
+        .await?;
     let ctx = ClientContext::builder(&base_url)
-        .auth(Auth::basic(env("JIRA_EMAIL")?, env("JIRA_API_TOKEN")?))
+        .auth(Auth::basic(email, api_token))
         .retry(RetryPolicy::default())
         .build()?;
     // The SDK's default TLS (rustls with ring) needs its provider installed first.
@@ -26,8 +51,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
     let jira = Client::new_with_client(base_url.trim_end_matches('/'), http, ctx);
-
-    let schemes = jira.get_issue_security_schemes().send().await?.into_inner();
+    let schemes = match jira.get_issue_security_schemes().send().await {
+        Ok(response) => response.into_inner(),
+        // The facade's reading of a failed call: status, Jira's messages.
+        Err(e) => {
+            return Err(appsec_sdk::Error::from_generated::<SecuritySchemes, _>(e)
+                .await
+                .into());
+        }
+    };
     for scheme in schemes.issue_security_schemes {
         let id = scheme.id.map(|id| id.to_string()).unwrap_or_default();
         println!("{id} {}", scheme.name.as_deref().unwrap_or("(unnamed)"));

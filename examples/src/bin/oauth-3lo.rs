@@ -6,15 +6,21 @@
 //!
 //! With no environment it runs the whole flow against the sandbox, which
 //! plays `auth.atlassian.com` and `api.atlassian.com` and consents at once.
-//! Set `OAUTH_CLIENT_ID`, `OAUTH_CLIENT_SECRET` and `OAUTH_REDIRECT_URI` to
-//! run it against Atlassian: open the printed URL, consent, and paste the
-//! URL you were sent back to.
+//! Set `JIRA_OAUTH_CLIENT_ID`, `JIRA_OAUTH_CLIENT_SECRET` and
+//! `JIRA_OAUTH_REDIRECT_URI` (or pass `--client-id` and the others) to run it
+//! against Atlassian: open the printed URL, consent, and paste the URL you
+//! were sent back to.
 
+use std::error::Error;
+use std::process::ExitCode;
+
+use appsec_examples::report::{self, Usage};
 use appsec_sandbox::{
     SANDBOX_OAUTH_CLIENT_ID, SANDBOX_OAUTH_CLIENT_SECRET, Sandbox, SandboxConfig,
 };
 use appsec_sdk::oauth::{OAuthApp, RefreshingToken};
 use appsec_sdk::{JiraClient, SendExt, TokenProvider};
+use clap::Parser;
 
 const SCOPES: &[&str] = &[
     "read:jira-work",
@@ -22,16 +28,49 @@ const SCOPES: &[&str] = &[
     "offline_access",
 ];
 
+/// OAuth 2.0 (3LO) from consent to a Jira call, showing the refresh token
+/// rotate.
+///
+/// Without a client id it runs the whole flow against a sandbox started
+/// in-process, which consents at once.
+#[derive(Debug, Parser)]
+#[command(name = "oauth-3lo", version)]
+struct Args {
+    /// The app's client id, from the developer console.
+    #[arg(long, env = "JIRA_OAUTH_CLIENT_ID")]
+    client_id: Option<String>,
+    /// The app's client secret.
+    #[arg(long, env = "JIRA_OAUTH_CLIENT_SECRET", hide_env_values = true)]
+    client_secret: Option<String>,
+    /// The callback URL registered for the app.
+    #[arg(long, env = "JIRA_OAUTH_REDIRECT_URI")]
+    redirect_uri: Option<String>,
+}
+
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    report::exit(run(args).await)
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn Error>> {
     let mut _sandbox = None;
-    let app = match std::env::var("OAUTH_CLIENT_ID") {
-        Ok(client_id) => OAuthApp::new(
-            client_id,
-            std::env::var("OAUTH_CLIENT_SECRET")?,
-            std::env::var("OAUTH_REDIRECT_URI")?,
-        ),
-        Err(_) => {
+    let app = match args.client_id {
+        Some(client_id) => {
+            let missing = |name: &str| {
+                Usage(format!(
+                    "{name} is not set (needed with JIRA_OAUTH_CLIENT_ID)"
+                ))
+            };
+            OAuthApp::new(
+                client_id,
+                args.client_secret
+                    .ok_or_else(|| missing("JIRA_OAUTH_CLIENT_SECRET"))?,
+                args.redirect_uri
+                    .ok_or_else(|| missing("JIRA_OAUTH_REDIRECT_URI"))?,
+            )
+        }
+        None => {
             let sandbox = Sandbox::start(SandboxConfig::default()).await?;
             println!(
                 "Sandbox at {} plays Atlassian's OAuth servers\n",
@@ -116,7 +155,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     //    after a 401), the provider refreshes; the refresh token rotates
     //    and the one it replaced stops working.
     let before = provider.current_refresh_token().await;
-    let current = provider.token().await.map_err(|e| e.to_string())?;
+    let current = provider
+        .token()
+        .await
+        .map_err(|e| -> Box<dyn Error> { e })?;
     provider.invalidate(&current);
     jira.issue_security()
         .get_issue_security_schemes()

@@ -174,6 +174,7 @@ fn validate_property_filters(properties: &BTreeMap<String, String>) -> Result<()
 /// What the service says about ids the SDK never sent in that request goes to
 /// `anomalies` and never counts as accepted.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct SubmitReport {
     /// Ids Jira accepted, in the order they were submitted.
     pub accepted: Vec<String>,
@@ -198,6 +199,7 @@ impl SubmitReport {
 /// An id a bulk answer listed although its request did not carry it: a
 /// service fault the caller may want to log, never an outcome for that id.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServiceAnomaly {
     /// The id as the service wrote it.
     pub id: String,
@@ -207,6 +209,7 @@ pub struct ServiceAnomaly {
 
 /// Where a bulk answer listed an id.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ListedAs {
     /// Among the accepted ids.
     Accepted,

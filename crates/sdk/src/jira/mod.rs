@@ -65,6 +65,8 @@ fn security_info_refusal(auth: &appsec_runtime::Auth) -> Option<&'static str> {
     }
 }
 
+impl crate::builder::sealed::Sealed for JiraClient {}
+
 impl FromParts for JiraClient {
     fn from_parts(base_url: String, http: reqwest::Client, ctx: ClientContext) -> Self {
         Self {
@@ -85,6 +87,36 @@ impl JiraClient {
     /// `https://api.atlassian.com/ex/jira/{cloudId}`.
     pub fn builder(base_url: impl Into<String>) -> ClientBuilder<JiraClient> {
         ClientBuilder::new(base_url)
+    }
+
+    /// A client for `JIRA_BASE_URL` with the one set of credentials the
+    /// environment names ([`env`](crate::env) lists the variables). Nothing
+    /// is sent; a missing, partial or doubled setting is [`Error::Env`](crate::Error::Env)
+    /// naming the variables.
+    ///
+    /// ```no_run
+    /// // JIRA_BASE_URL=https://your-site.atlassian.net JIRA_APP_TOKEN=...
+    /// let jira = appsec_sdk::JiraClient::from_env()?;
+    /// # Ok::<(), appsec_sdk::Error>(())
+    /// ```
+    pub fn from_env() -> Result<Self, crate::Error> {
+        crate::env::jira_builder(&crate::env::Vars::new(crate::env::process_env))?.build()
+    }
+
+    /// Like [`from_env`](Self::from_env), reading variables with `lookup`
+    /// instead of from the process (tests, configuration files).
+    ///
+    /// ```
+    /// use appsec_sdk::{Error, JiraClient, env::EnvError};
+    ///
+    /// let vars = [("JIRA_BASE_URL", "https://your-site.atlassian.net"), ("JIRA_EMAIL", "me@example.com")];
+    /// let lookup = |name: &str| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string());
+    /// let err = JiraClient::from_env_with(lookup).unwrap_err();
+    /// assert!(matches!(err, Error::Env(EnvError::Incomplete { missing: "JIRA_API_TOKEN", .. })));
+    /// assert_eq!(err.to_string(), "JIRA_EMAIL is set but JIRA_API_TOKEN is not; set both");
+    /// ```
+    pub fn from_env_with(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, crate::Error> {
+        crate::env::jira_builder(&crate::env::Vars::new(crate::env::plain(lookup)))?.build()
     }
 
     /// The generated issue security client (all 22 operations).

@@ -15,6 +15,7 @@ use crate::{Error, SendExt};
 
 /// A position a listing was asked to continue at.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Position {
     /// A page number (`page`).
     Page(u64),
