@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use super::serve::{ServeConfig, Server};
 use super::sync::{Options, run};
+use crate::report::sentence;
 use crate::setup::Setup;
 
 /// Publish Qwiet findings to Jira's Security tab and keep them current.
@@ -560,21 +561,6 @@ impl Target {
     }
 }
 
-/// An error and its causes as one sentence: `what: because: because`.
-pub fn sentence(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let part = cause.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = cause.source();
-    }
-    text
-}
-
 /// The binary's `main`: parse, run, exit with 0, 1 or 2.
 pub fn main() -> ExitCode {
     // `--help` and `--version` print and end here, before anything else.
@@ -706,48 +692,6 @@ mod tests {
         let shown = format!("{cli:?} {:?}", jira_auth(&cli.jira));
         for secret in ["app-token-123", "qwiet-token-456", "hook-secret-789"] {
             assert!(!shown.contains(secret), "{secret} in {shown}");
-        }
-    }
-
-    #[test]
-    fn a_sentence_joins_the_causes_once() {
-        let inner = std::io::Error::other("connection refused");
-        assert_eq!(
-            sentence(&Wrapped(inner)),
-            "cannot reach Qwiet: connection refused"
-        );
-        // A cause its wrapper already quotes is not repeated.
-        let quoted = Quoting(std::io::Error::other("timed out"));
-        assert_eq!(sentence(&quoted), "Qwiet did not answer: timed out");
-    }
-
-    #[derive(Debug)]
-    struct Wrapped(std::io::Error);
-
-    impl fmt::Display for Wrapped {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("cannot reach Qwiet")
-        }
-    }
-
-    impl std::error::Error for Wrapped {
-        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-            Some(&self.0)
-        }
-    }
-
-    #[derive(Debug)]
-    struct Quoting(std::io::Error);
-
-    impl fmt::Display for Quoting {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            write!(f, "Qwiet did not answer: {}", self.0)
-        }
-    }
-
-    impl std::error::Error for Quoting {
-        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-            Some(&self.0)
         }
     }
 }

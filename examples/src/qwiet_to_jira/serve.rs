@@ -247,7 +247,7 @@ async fn worker(
         };
         let outcome = run(&jira, &qwiet, &options)
             .await
-            .map_err(|e| super::cli::sentence(&e));
+            .map_err(|e| crate::report::sentence(&e));
         match &outcome {
             Ok(s) => eprintln!(
                 "{app}: created {}, updated {}, closed {}, unchanged {}, failed {}",

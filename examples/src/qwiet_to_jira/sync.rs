@@ -544,7 +544,7 @@ impl Run<'_> {
                         status: VulnerabilityStatus::Closed.to_string(),
                     });
                 }
-                Err(e) => self.fail(&app, id, super::cli::sentence(&e)),
+                Err(e) => self.fail(&app, id, crate::report::sentence(&e)),
             }
         }
     }
