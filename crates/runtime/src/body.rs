@@ -24,10 +24,11 @@ pub const DEFAULT_MAX_RESPONSE_SIZE: u64 = 64 * 1024 * 1024;
 /// ```
 /// use appsec_runtime::ResponseTooLarge;
 ///
-/// let err = ResponseTooLarge { limit: 1024, declared: Some(4096) };
+/// let err = ResponseTooLarge::new(1024, Some(4096));
 /// assert_eq!(err.to_string(), "the response body (4096 bytes declared) exceeds the limit of 1024 bytes");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ResponseTooLarge {
     /// The limit in bytes.
     pub limit: u64,
@@ -35,6 +36,14 @@ pub struct ResponseTooLarge {
     /// larger than the limit; `None` when the body outgrew the limit while
     /// it was read.
     pub declared: Option<u64>,
+}
+
+impl ResponseTooLarge {
+    /// A body over `limit` bytes; `declared` is the `Content-Length` the
+    /// server announced, when it announced more than the limit.
+    pub fn new(limit: u64, declared: Option<u64>) -> Self {
+        Self { limit, declared }
+    }
 }
 
 impl fmt::Display for ResponseTooLarge {

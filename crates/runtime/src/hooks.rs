@@ -30,6 +30,7 @@ use crate::{Auth, ClientContext, OperationMeta, OperationTable, auth};
 /// successful attempt: successful first tries, the common case, carry nothing
 /// so that they cost nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Attempts {
     /// How many times the request was sent.
     pub sent: u32,
@@ -39,16 +40,20 @@ pub struct Attempts {
 }
 
 impl Attempts {
+    /// One attempt that was answered: what a response without a record
+    /// stands for.
+    pub const SINGLE: Attempts = Attempts {
+        sent: 1,
+        exhausted: false,
+    };
+
     /// The attempts behind `response`.
     pub fn of(response: &reqwest::Response) -> Attempts {
         response
             .extensions()
             .get::<Attempts>()
             .copied()
-            .unwrap_or(Attempts {
-                sent: 1,
-                exhausted: false,
-            })
+            .unwrap_or(Attempts::SINGLE)
     }
 }
 

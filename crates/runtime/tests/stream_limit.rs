@@ -84,10 +84,7 @@ async fn a_streamed_body_above_the_limit_fails_with_the_typed_error() {
         .expect_err("one byte over the limit");
     assert_eq!(
         ResponseTooLarge::find(&err),
-        Some(&ResponseTooLarge {
-            limit: LIMIT,
-            declared: None
-        }),
+        Some(&ResponseTooLarge::new(LIMIT, None)),
         "{err:?}"
     );
 }

@@ -446,10 +446,7 @@ impl Error {
                 value.headers().clone(),
                 b"",
                 None,
-                Attempts {
-                    sent: 1,
-                    exhausted: false,
-                },
+                Attempts::SINGLE,
             ),
             G::Custom(message) => Error::Refused(message),
         }

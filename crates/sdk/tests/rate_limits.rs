@@ -475,10 +475,7 @@ async fn huge_and_endless_bodies_end_the_call_with_a_typed_error() {
     assert!(matches!(err, Error::TooLarge(_)), "{err:?}");
     assert_eq!(
         ResponseTooLarge::find(&err),
-        Some(&ResponseTooLarge {
-            limit: 1 << 20,
-            declared: Some(2_147_483_648)
-        }),
+        Some(&ResponseTooLarge::new(1 << 20, Some(2_147_483_648))),
         "{err:?}"
     );
 
@@ -489,10 +486,7 @@ async fn huge_and_endless_bodies_end_the_call_with_a_typed_error() {
     assert!(matches!(err, Error::TooLarge(_)), "{err:?}");
     assert_eq!(
         ResponseTooLarge::find(&err),
-        Some(&ResponseTooLarge {
-            limit: 1 << 20,
-            declared: None
-        }),
+        Some(&ResponseTooLarge::new(1 << 20, None)),
         "{err:?}"
     );
     assert!(err.to_string().contains("exceeds the limit"), "{err}");
