@@ -173,3 +173,39 @@ async fn a_workspace_id_given_twice_is_sent_once() {
         "{deleted}"
     );
 }
+
+#[tokio::test]
+async fn the_traffic_kind_goes_with_every_request_of_the_batch() {
+    use appsec_sdk::jira::security_info::types::SubmitVulnerabilitiesRequestOperationType as Traffic;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/security/1.0/bulk"))
+        .respond_with(
+            ResponseTemplate::new(202).set_body_json(json!({"acceptedVulnerabilities": []})),
+        )
+        .mount(&server)
+        .await;
+    let ids: Vec<String> = (0..1500).map(|i| format!("v-{i}")).collect();
+    let batch = Vulnerabilities::new(ids.iter().map(|id| vulnerability(id)).collect())
+        .operation_type(Traffic::Scan);
+    jira(&server).submit_vulnerabilities(batch).await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2);
+    for request in &requests {
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(body["operationType"], "SCAN");
+    }
+    // Without it, the field is left out and Jira applies its default.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(202).set_body_json(json!({"acceptedVulnerabilities": []})),
+        )
+        .mount(&server)
+        .await;
+    let batch = Vulnerabilities::new(vec![vulnerability("v-1")]);
+    jira(&server).submit_vulnerabilities(batch).await.unwrap();
+    let body: Value =
+        serde_json::from_slice(&server.received_requests().await.unwrap()[0].body).unwrap();
+    assert!(body.get("operationType").is_none(), "{body}");
+}

@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use appsec_runtime::validate::Validate;
 use appsec_sdk::jira::Vulnerabilities;
-use appsec_sdk::jira::security_info::types::{VulnerabilityDetails, VulnerabilityStatus};
+use appsec_sdk::jira::security_info::types::{
+    SubmitVulnerabilitiesRequestOperationType, VulnerabilityDetails, VulnerabilityStatus,
+};
 use appsec_sdk::qwiet::api::types::{Status, TagCount};
 use appsec_sdk::{Error, JiraClient, Paginate, QwietClient, SendExt};
 use chrono::{DateTime, Utc};
@@ -592,7 +594,9 @@ impl Run<'_> {
         let batch = Vulnerabilities::new(chunk.iter().map(|p| p.vulnerability.clone()).collect())
             .property("source", "qwiet")
             .property("qwietOrg", self.workspace.clone())
-            .provider("Qwiet");
+            .provider("Qwiet")
+            // Automated traffic: Jira gives it lower priority and looser limits.
+            .operation_type(SubmitVulnerabilitiesRequestOperationType::Scan);
         let report = self.jira.submit_vulnerabilities(batch).await?;
         self.summary.requests += report.requests;
         self.summary.unknown_associations += report.unknown_associations.len();

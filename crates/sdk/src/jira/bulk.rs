@@ -36,6 +36,7 @@ pub struct Vulnerabilities {
     items: Vec<types::VulnerabilityDetails>,
     properties: BTreeMap<String, String>,
     product: Option<String>,
+    operation_type: Option<types::SubmitVulnerabilitiesRequestOperationType>,
 }
 
 impl Vulnerabilities {
@@ -56,6 +57,26 @@ impl Vulnerabilities {
     /// Names the tool that found the vulnerabilities.
     pub fn provider(mut self, product: impl Into<String>) -> Self {
         self.product = Some(product.into());
+        self
+    }
+
+    /// Says what kind of traffic the batch is. Jira ranks `NORMAL` (the
+    /// default: a user waiting) first and limits it most strictly; a
+    /// scheduled sync sends `SCAN`, a first import `BACKFILL`, and gets
+    /// lower priority with looser rate limits in return.
+    ///
+    /// ```
+    /// use appsec_sdk::jira::Vulnerabilities;
+    /// use appsec_sdk::jira::security_info::types::SubmitVulnerabilitiesRequestOperationType as Traffic;
+    ///
+    /// let batch = Vulnerabilities::new(Vec::new()).operation_type(Traffic::Scan);
+    /// assert!(batch.validate().is_ok());
+    /// ```
+    pub fn operation_type(
+        mut self,
+        kind: types::SubmitVulnerabilitiesRequestOperationType,
+    ) -> Self {
+        self.operation_type = Some(kind);
         self
     }
 
@@ -129,6 +150,7 @@ impl Vulnerabilities {
         types::SubmitVulnerabilitiesRequest::builder()
             .properties(properties)
             .provider_metadata(provider_metadata)
+            .operation_type(self.operation_type.clone())
             .vulnerabilities(chunk)
             .try_into()
             .map_err(|e| invalid("submission", &e))
