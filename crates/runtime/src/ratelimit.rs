@@ -1119,6 +1119,25 @@ pub(crate) mod tests {
     }
 
     /// `limiter` learns from a 200 to `GET /a` sent and received at these times.
+    /// A 429 for `path`, received as soon as it was sent.
+    fn refused(
+        limiter: &Limiter,
+        path: &'static str,
+        headers: &RateLimitHeaders,
+        at: Instant,
+    ) -> Option<Pause> {
+        let too_many = StatusCode::TOO_MANY_REQUESTS;
+        limiter.observe(
+            &endpoint(path),
+            None,
+            too_many,
+            headers,
+            Duration::ZERO,
+            at,
+            at,
+        )
+    }
+
     fn answer(
         limiter: &Limiter,
         headers: &RateLimitHeaders,
@@ -1145,15 +1164,7 @@ pub(crate) mod tests {
             ("retry-after", "5"),
             ("ratelimit-reason", "jira-quota-tenant-based"),
         ]);
-        let pause = limiter.observe(
-            &endpoint("/a"),
-            None,
-            StatusCode::TOO_MANY_REQUESTS,
-            &h,
-            Duration::ZERO,
-            t0,
-            t0,
-        );
+        let pause = refused(&limiter, "/a", &h, t0);
         assert_eq!(
             pause,
             Some(Pause {
@@ -1182,15 +1193,7 @@ pub(crate) mod tests {
             ("retry-after", "2"),
             ("ratelimit-reason", "jira-burst-based"),
         ]);
-        limiter.observe(
-            &endpoint("/a"),
-            None,
-            StatusCode::TOO_MANY_REQUESTS,
-            &h,
-            Duration::ZERO,
-            t0,
-            t0,
-        );
+        refused(&limiter, "/a", &h, t0);
         assert_eq!(limiter.admit(&endpoint("/b"), None, t0), None);
         assert_eq!(
             limiter.admit(&EndpointKey::new(Method::POST, "/a"), None, t0),
@@ -1475,15 +1478,7 @@ pub(crate) mod tests {
             ("retry-after", "18446744073709551615"),
             ("ratelimit-reason", "jira-quota-global-based"),
         ]);
-        let pause = limiter.observe(
-            &endpoint("/a"),
-            None,
-            StatusCode::TOO_MANY_REQUESTS,
-            &h,
-            Duration::ZERO,
-            t0,
-            t0,
-        );
+        let pause = refused(&limiter, "/a", &h, t0);
         assert_eq!(pause.map(|p| p.duration), Some(Duration::from_secs(60)));
         assert_eq!(
             limiter.admit(&endpoint("/a"), None, t0),
@@ -1499,18 +1494,7 @@ pub(crate) mod tests {
             ("retry-after", "5"),
             ("ratelimit-reason", "jira-quota-tenant-based"),
         ]);
-        assert_eq!(
-            limiter.observe(
-                &endpoint("/a"),
-                None,
-                StatusCode::TOO_MANY_REQUESTS,
-                &h,
-                Duration::ZERO,
-                t0,
-                t0
-            ),
-            None
-        );
+        assert_eq!(refused(&limiter, "/a", &h, t0), None);
         assert_eq!(limiter.admit(&endpoint("/a"), None, t0), None);
     }
 }
