@@ -5,7 +5,6 @@
 //! some vulnerabilities failed or a service stopped the run, 2 for usage and
 //! configuration errors (nothing is sent then).
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -19,7 +18,7 @@ use uuid::Uuid;
 
 use super::serve::{ServeConfig, Server};
 use super::sync::{Options, run};
-use crate::report::sentence;
+use crate::report::{Usage, sentence};
 use crate::setup::Setup;
 
 /// Publish Qwiet findings to Jira's Security tab and keep them current.
@@ -233,18 +232,6 @@ fn secret(value: &str) -> Result<Secret, std::convert::Infallible> {
     Ok(Secret::new(value))
 }
 
-/// A setting that cannot work; nothing has been sent. Exit code 2.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError(pub String);
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
 /// How the tool signs in to Jira.
 #[derive(Debug)]
 pub enum JiraAuth {
@@ -274,7 +261,7 @@ fn name(var: &str) -> String {
 }
 
 /// The Jira authentication the settings choose, `None` when none is set.
-pub fn jira_auth(args: &JiraArgs) -> Result<Option<JiraAuth>, ConfigError> {
+pub fn jira_auth(args: &JiraArgs) -> Result<Option<JiraAuth>, Usage> {
     fn set(present: &[(bool, &'static str)]) -> Option<Vec<&'static str>> {
         present.iter().any(|(p, _)| *p).then(|| {
             present
@@ -333,7 +320,7 @@ pub fn jira_auth(args: &JiraArgs) -> Result<Option<JiraAuth>, ConfigError> {
             .iter()
             .map(|(what, vars)| format!("{what} ({})", vars.join(", ")))
             .collect();
-        return Err(ConfigError(format!(
+        return Err(Usage(format!(
             "more than one Jira authentication is set: {}; set exactly one",
             named.join(" and ")
         )));
@@ -341,10 +328,10 @@ pub fn jira_auth(args: &JiraArgs) -> Result<Option<JiraAuth>, ConfigError> {
     let Some((what, _)) = candidates.first() else {
         return Ok(None);
     };
-    let missing = |var: &str| ConfigError(format!("{} must be set for {what}", name(var)));
+    let missing = |var: &str| Usage(format!("{} must be set for {what}", name(var)));
     match *what {
         "an app token" => Ok(args.jira_app_token.clone().map(JiraAuth::AppToken)),
-        "basic auth" => Err(ConfigError(
+        "basic auth" => Err(Usage(
             "basic auth (JIRA_EMAIL, JIRA_API_TOKEN) cannot sync: Jira Security Information \
              answers apps only, never basic auth; set JIRA_APP_TOKEN, the JIRA_CONNECT_* pair \
              or the JIRA_OAUTH_* settings instead"
@@ -370,7 +357,7 @@ pub fn jira_auth(args: &JiraArgs) -> Result<Option<JiraAuth>, ConfigError> {
                 .clone()
                 .ok_or_else(|| missing("JIRA_OAUTH_CLIENT_SECRET"))?;
             let file = args.jira_oauth_refresh_token_file.clone().ok_or_else(|| {
-                ConfigError(format!(
+                Usage(format!(
                     "{} must be set for OAuth 2.0 refresh: Atlassian replaces the refresh token \
                      on every use, and the tool keeps the new one there",
                     name("JIRA_OAUTH_REFRESH_TOKEN_FILE")
@@ -379,7 +366,7 @@ pub fn jira_auth(args: &JiraArgs) -> Result<Option<JiraAuth>, ConfigError> {
             let refresh_token = match std::fs::read_to_string(&file) {
                 Ok(text) if !text.trim().is_empty() => Secret::new(text.trim()),
                 Ok(_) | Err(_) => args.jira_oauth_refresh_token.clone().ok_or_else(|| {
-                    ConfigError(format!(
+                    Usage(format!(
                         "{} does not exist or is empty, and {} is not set to start from",
                         file.display(),
                         name("JIRA_OAUTH_REFRESH_TOKEN")
@@ -433,32 +420,32 @@ pub struct Target {
 impl Target {
     /// Real services from the settings, or the in-process sandbox when
     /// `JIRA_BASE_URL` is not set.
-    pub async fn from_args(cli: &Cli) -> Result<Target, ConfigError> {
+    pub async fn from_args(cli: &Cli) -> Result<Target, Usage> {
         let auth = jira_auth(&cli.jira)?;
         // Every vulnerability links back with it; Jira refuses links that are
         // not absolute URLs.
         if let Err(e) = reqwest::Url::parse(&cli.qwiet.qwiet_web_url) {
-            return Err(ConfigError(format!(
+            return Err(Usage(format!(
                 "{} is not an absolute URL: {e}",
                 name("QWIET_WEB_URL")
             )));
         }
         let Some(base) = cli.jira.jira_base_url.clone() else {
             if cli.jira.no_sandbox {
-                return Err(ConfigError(format!(
+                return Err(Usage(format!(
                     "{} is not set, and --no-sandbox forbids the in-process sandbox",
                     name("JIRA_BASE_URL")
                 )));
             }
             if auth.is_some() {
-                return Err(ConfigError(format!(
+                return Err(Usage(format!(
                     "Jira credentials are set but {} is not; set it to the site they belong to",
                     name("JIRA_BASE_URL")
                 )));
             }
             let setup = Setup::sandbox()
                 .await
-                .map_err(|e| ConfigError(format!("cannot start the sandbox: {e}")))?;
+                .map_err(|e| Usage(format!("cannot start the sandbox: {e}")))?;
             let site = setup.sandbox.as_ref().map(|s| s.url()).unwrap_or_default();
             return Ok(Target {
                 jira: setup.jira.clone(),
@@ -469,7 +456,7 @@ impl Target {
             });
         };
         let auth = auth.ok_or_else(|| {
-            ConfigError(format!(
+            Usage(format!(
                 "{} is set but no Jira authentication is: set JIRA_APP_TOKEN, the \
                  JIRA_CONNECT_* pair or the JIRA_OAUTH_* settings",
                 name("JIRA_BASE_URL")
@@ -500,22 +487,22 @@ impl Target {
         };
         let jira = builder
             .build()
-            .map_err(|e| ConfigError(format!("{}: {}", name("JIRA_BASE_URL"), sentence(&e))))?;
+            .map_err(|e| Usage(format!("{}: {}", name("JIRA_BASE_URL"), sentence(&e))))?;
         let token = cli.qwiet.qwiet_token.clone().ok_or_else(|| {
-            ConfigError(format!(
+            Usage(format!(
                 "{} must be set with JIRA_BASE_URL",
                 name("QWIET_TOKEN")
             ))
         })?;
         let org = cli.qwiet.qwiet_org_id.as_deref().ok_or_else(|| {
-            ConfigError(format!(
+            Usage(format!(
                 "{} must be set with JIRA_BASE_URL",
                 name("QWIET_ORG_ID")
             ))
         })?;
         let org_id = org
             .parse::<Uuid>()
-            .map_err(|e| ConfigError(format!("{} is not a UUID: {e}", name("QWIET_ORG_ID"))))?;
+            .map_err(|e| Usage(format!("{} is not a UUID: {e}", name("QWIET_ORG_ID"))))?;
         let mut qwiet = QwietClient::builder()
             .bearer_token(token)
             .retry(RetryPolicy::default());
@@ -524,7 +511,7 @@ impl Target {
         }
         let qwiet = qwiet
             .build()
-            .map_err(|e| ConfigError(format!("{}: {}", name("QWIET_BASE_URL"), sentence(&e))))?;
+            .map_err(|e| Usage(format!("{}: {}", name("QWIET_BASE_URL"), sentence(&e))))?;
         Ok(Target {
             jira,
             qwiet,
