@@ -68,6 +68,7 @@ pub fn render_spec(spec_name: &str, yaml: &str) -> Result<String, Error> {
     let by_id = facts_by_progenitor_id(&parsed, &facts).map_err(|e| Error::new(spec_name, e))?;
     rewrite::request_facts(&mut parsed, &by_id);
     rewrite::forward_compatible_types(&mut parsed).map_err(|e| Error::new(spec_name, e))?;
+    rewrite::json_answers(&mut parsed).map_err(|e| Error::new(spec_name, e))?;
     let table = operation_table(&by_id, &error_format);
     let envelopes = envelope_impls(&parsed);
     let hooks = rewrite::hooks_impl();

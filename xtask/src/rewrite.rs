@@ -1,6 +1,7 @@
 //! Edits to progenitor's output that make the generated crate complete on
 //! its own: facts progenitor cannot write into requests, forward-compatible
-//! types, and the hooks that connect the client to the runtime.
+//! types, JSON answers decoded from the bytes the runtime read, and the
+//! hooks that connect the client to the runtime.
 //!
 //! Each edit works on the parsed file, so nothing is patched per request at
 //! run time.
@@ -408,10 +409,121 @@ fn mark_non_exhaustive(attrs: &mut Vec<syn::Attribute>) {
     }
 }
 
+/// Points every operation whose documented answer is JSON at the client's
+/// `exec_json`, which decodes the answer from the bytes the runtime's
+/// request loop already read. Progenitor's own ending (`exec`, `post`, then
+/// a match that reads the rebuilt body again) would read and copy each
+/// answer twice.
+///
+/// The ending rewritten is progenitor's, statement for statement; a `send`
+/// that decodes JSON in any other shape is an error, so a progenitor update
+/// that changes it cannot slip past unrewritten.
+pub fn json_answers(file: &mut syn::File) -> Result<(), String> {
+    struct Sends(Vec<String>);
+    impl VisitMut for Sends {
+        fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
+            if f.sig.ident == "send"
+                && let Err(e) = json_ending(&mut f.block)
+            {
+                self.0.push(e);
+            }
+            syn::visit_mut::visit_impl_item_fn_mut(self, f);
+        }
+    }
+    let mut sends = Sends(Vec::new());
+    sends.visit_file_mut(file);
+    match sends.0.first() {
+        None => Ok(()),
+        Some(e) => Err(e.clone()),
+    }
+}
+
+/// Rewrites one `send` body's ending when its success arm decodes JSON.
+fn json_ending(block: &mut syn::Block) -> Result<(), String> {
+    let text = |stmt: &syn::Stmt| quote!(#stmt).to_string();
+    let Some(syn::Stmt::Expr(syn::Expr::Match(answer), None)) = block.stmts.last() else {
+        return Ok(());
+    };
+    let decodes =
+        |arm: &syn::Arm| arm_text(arm) == "ResponseValue :: from_response (response) . await";
+    if !answer.arms.iter().any(decodes) {
+        return Ok(()); // No content, or a stream: `exec` hands the response on.
+    }
+    let (scrutinee, arms) = (&answer.expr, &answer.arms);
+    let shape = |what: &str| format!("`send` of an operation that answers JSON: {what}");
+    if quote!(#scrutinee).to_string() != "response . status () . as_u16 ()" {
+        return Err(shape("its answer is not matched on the status"));
+    }
+    let [success, other] = &arms[..] else {
+        return Err(shape(
+            "the match has other arms than one success and the rest",
+        ));
+    };
+    let (syn::Pat::Lit(status), true) = (&success.pat, decodes(success)) else {
+        return Err(shape("the success arm is not one status that decodes JSON"));
+    };
+    let status = status.clone();
+    if !matches!(other.pat, syn::Pat::Wild(_))
+        || arm_text(other) != "Err (Error :: UnexpectedResponse (response))"
+    {
+        return Err(shape("other statuses are not `UnexpectedResponse`"));
+    }
+    let ending = [
+        "let result = client . exec (request , & info) . await ;",
+        "client . post (& result , & info) . await ? ;",
+        "let response = result ? ;",
+    ];
+    let n = block.stmts.len();
+    let found: Vec<String> = block.stmts[n.saturating_sub(4)..n - 1]
+        .iter()
+        .map(text)
+        .collect();
+    if n < 4 || found != ending {
+        return Err(shape(
+            "the statements before the match are not `exec`, `post`, `result?`",
+        ));
+    }
+    block.stmts.truncate(n - 4);
+    block.stmts.push(syn::Stmt::Expr(
+        syn::parse_quote!(client.exec_json(request, &info, #status).await),
+        None,
+    ));
+    Ok(())
+}
+
+/// An arm's expression as tokens, without the block progenitor may wrap
+/// it in.
+fn arm_text(arm: &syn::Arm) -> String {
+    match &*arm.body {
+        syn::Expr::Block(b) if b.block.stmts.len() == 1 => {
+            let only = &b.block.stmts[0];
+            quote!(#only).to_string()
+        }
+        body => quote!(#body).to_string(),
+    }
+}
+
 /// The `ClientHooks` impl that sends every request through the runtime with
-/// this crate's operation table.
+/// this crate's operation table, and `exec_json` for operations that answer
+/// JSON (see [`json_answers`]).
 pub fn hooks_impl() -> TokenStream {
     quote! {
+        impl Client {
+            /// Sends `request` through the runtime and decodes its JSON
+            /// answer with status `success` from the bytes already read.
+            async fn exec_json<T: ::serde::de::DeserializeOwned, E>(
+                &self,
+                request: ::reqwest::Request,
+                info: &OperationInfo,
+                success: u16,
+            ) -> ::std::result::Result<ResponseValue<T>, Error<E>> {
+                let ctx = <Self as ClientInfo<::appsec_runtime::ClientContext>>::inner(self);
+                let client = <Self as ClientInfo<::appsec_runtime::ClientContext>>::client(self);
+                ::appsec_runtime::hooks::exec_json(client, ctx, &OPERATIONS, request, info, success)
+                    .await
+            }
+        }
+
         impl ClientHooks<::appsec_runtime::ClientContext> for Client {
             async fn pre<E>(
                 &self,
@@ -434,5 +546,78 @@ pub fn hooks_impl() -> TokenStream {
                 ::appsec_runtime::hooks::exec(client, ctx, &OPERATIONS, request, info).await
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A builder's `send` as progenitor 0.15 ends it, answering `success`.
+    fn send(success: &str) -> syn::File {
+        let arm: TokenStream = success.parse().unwrap();
+        syn::parse_quote! {
+            impl<'a> GetLevel<'a> {
+                pub async fn send(self) -> Result<ResponseValue<types::Level>, Error<()>> {
+                    let info = OperationInfo { operation_id: "get_level" };
+                    client.pre(&mut request, &info).await?;
+                    let result = client.exec(request, &info).await;
+                    client.post(&result, &info).await?;
+                    let response = result?;
+                    match response.status().as_u16() {
+                        #arm
+                        _ => Err(Error::UnexpectedResponse(response)),
+                    }
+                }
+            }
+        }
+    }
+
+    fn tokens(file: &syn::File) -> String {
+        quote!(#file).to_string()
+    }
+
+    #[test]
+    fn a_json_answer_is_decoded_by_exec_json() {
+        let mut file = send("201u16 => ResponseValue::from_response(response).await,");
+        json_answers(&mut file).unwrap();
+        let text = tokens(&file);
+        assert!(text.contains("client . exec_json (request , & info , 201u16) . await"));
+        assert!(!text.contains("client . exec (") && !text.contains("from_response"));
+        assert!(text.contains("client . pre (& mut request , & info) . await ?"));
+    }
+
+    #[test]
+    fn empty_and_streamed_answers_keep_exec() {
+        for arm in [
+            "204u16 => Ok(ResponseValue::empty(response)),",
+            "200u16 => Ok(ResponseValue::stream(response)),",
+        ] {
+            let mut file = send(arm);
+            let before = tokens(&file);
+            json_answers(&mut file).unwrap();
+            assert_eq!(tokens(&file), before);
+        }
+    }
+
+    #[test]
+    fn a_json_answer_in_another_shape_is_an_error() {
+        let mut two = send(
+            "200u16 => ResponseValue::from_response(response).await, \
+             202u16 => ResponseValue::from_response(response).await,",
+        );
+        let e = json_answers(&mut two).unwrap_err();
+        assert!(e.contains("other arms"), "{e}");
+
+        let mut file = send("200u16 => ResponseValue::from_response(response).await,");
+        let syn::Item::Impl(item) = &mut file.items[0] else {
+            unreachable!()
+        };
+        let syn::ImplItem::Fn(f) = &mut item.items[0] else {
+            unreachable!()
+        };
+        f.block.stmts.remove(3); // no `post`
+        let e = json_answers(&mut file).unwrap_err();
+        assert!(e.contains("statements before the match"), "{e}");
     }
 }

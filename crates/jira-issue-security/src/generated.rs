@@ -5770,13 +5770,7 @@ pub mod builder {
                 operation_id: "get_issue_security_schemes",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::create_issue_security_scheme`]
@@ -5853,13 +5847,7 @@ pub mod builder {
                 operation_id: "create_issue_security_scheme",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 201u16).await
         }
     }
     /**Builder for [`Client::get_security_levels`]
@@ -5980,13 +5968,7 @@ pub mod builder {
                 operation_id: "get_security_levels",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::set_default_levels`]
@@ -6213,13 +6195,7 @@ pub mod builder {
                 operation_id: "get_security_level_members",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::search_projects_using_security_schemes`]
@@ -6344,13 +6320,7 @@ pub mod builder {
                 operation_id: "search_projects_using_security_schemes",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::associate_schemes_to_projects`]
@@ -6539,13 +6509,7 @@ pub mod builder {
                 operation_id: "search_security_schemes",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::get_issue_security_scheme`]
@@ -6597,13 +6561,7 @@ pub mod builder {
                 operation_id: "get_issue_security_scheme",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::update_issue_security_scheme`]
@@ -6833,13 +6791,7 @@ pub mod builder {
                 operation_id: "get_issue_security_level_members",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::delete_security_scheme`]
@@ -7434,13 +7386,7 @@ pub mod builder {
                 operation_id: "get_project_issue_security_scheme",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::get_assigned_permission_scheme`]
@@ -7514,13 +7460,7 @@ pub mod builder {
                 operation_id: "get_assigned_permission_scheme",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::assign_permission_scheme`]
@@ -7622,13 +7562,7 @@ pub mod builder {
                 operation_id: "assign_permission_scheme",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::get_security_levels_for_project`]
@@ -7685,13 +7619,7 @@ pub mod builder {
                 operation_id: "get_security_levels_for_project",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::get_issue_security_level`]
@@ -7746,13 +7674,7 @@ pub mod builder {
                 operation_id: "get_issue_security_level",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::get_task`]
@@ -7807,13 +7729,7 @@ pub mod builder {
                 operation_id: "get_task",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::cancel_task`]
@@ -7868,13 +7784,7 @@ pub mod builder {
                 operation_id: "cancel_task",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                202u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 202u16).await
         }
     }
     impl<'a> ::appsec_runtime::pages::Listing for GetSecurityLevels<'a> {
@@ -8409,6 +8319,28 @@ pub mod validation {
         fn validate(&self) -> Result<(), Violation> {
             check(self, &UPDATE_ISSUE_SECURITY_SCHEME_REQUEST_BEAN)
         }
+    }
+}
+impl Client {
+    /// Sends `request` through the runtime and decodes its JSON
+    /// answer with status `success` from the bytes already read.
+    async fn exec_json<T: ::serde::de::DeserializeOwned, E>(
+        &self,
+        request: ::reqwest::Request,
+        info: &OperationInfo,
+        success: u16,
+    ) -> ::std::result::Result<ResponseValue<T>, Error<E>> {
+        let ctx = <Self as ClientInfo<::appsec_runtime::ClientContext>>::inner(self);
+        let client = <Self as ClientInfo<::appsec_runtime::ClientContext>>::client(self);
+        ::appsec_runtime::hooks::exec_json(
+                client,
+                ctx,
+                &OPERATIONS,
+                request,
+                info,
+                success,
+            )
+            .await
     }
 }
 impl ClientHooks<::appsec_runtime::ClientContext> for Client {

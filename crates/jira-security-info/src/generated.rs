@@ -2928,13 +2928,7 @@ pub mod builder {
                 operation_id: "submit_vulnerabilities",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                202u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 202u16).await
         }
     }
     /**Builder for [`Client::delete_vulnerabilities_by_property`]
@@ -3027,13 +3021,7 @@ pub mod builder {
                 operation_id: "get_linked_workspaces",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::submit_workspaces`]
@@ -3222,13 +3210,7 @@ pub mod builder {
                 operation_id: "get_linked_workspace_by_id",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::get_vulnerability_by_id`]
@@ -3283,13 +3265,7 @@ pub mod builder {
                 operation_id: "get_vulnerability_by_id",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::delete_vulnerability_by_id`]
@@ -3619,6 +3595,28 @@ pub mod validation {
         fn validate(&self) -> Result<(), Violation> {
             check(self, &VULNERABILITY_SEVERITY)
         }
+    }
+}
+impl Client {
+    /// Sends `request` through the runtime and decodes its JSON
+    /// answer with status `success` from the bytes already read.
+    async fn exec_json<T: ::serde::de::DeserializeOwned, E>(
+        &self,
+        request: ::reqwest::Request,
+        info: &OperationInfo,
+        success: u16,
+    ) -> ::std::result::Result<ResponseValue<T>, Error<E>> {
+        let ctx = <Self as ClientInfo<::appsec_runtime::ClientContext>>::inner(self);
+        let client = <Self as ClientInfo<::appsec_runtime::ClientContext>>::client(self);
+        ::appsec_runtime::hooks::exec_json(
+                client,
+                ctx,
+                &OPERATIONS,
+                request,
+                info,
+                success,
+            )
+            .await
     }
 }
 impl ClientHooks<::appsec_runtime::ClientContext> for Client {

@@ -48863,13 +48863,7 @@ pub mod builder {
                 operation_id: "get_alerting_events",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::azure_authorization`]
@@ -49070,13 +49064,7 @@ pub mod builder {
                 operation_id: "get_webhook",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::set_up_webhook`]
@@ -49184,13 +49172,7 @@ pub mod builder {
                 operation_id: "set_up_webhook",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::delete_webhook`]
@@ -49260,13 +49242,7 @@ pub mod builder {
                 operation_id: "delete_webhook",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_analyze_failures`]
@@ -49337,13 +49313,7 @@ pub mod builder {
                 operation_id: "list_analyze_failures",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::get_analyze_failure`]
@@ -49411,13 +49381,7 @@ pub mod builder {
                 operation_id: "get_analyze_failure",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_org_groups`]
@@ -49471,13 +49435,7 @@ pub mod builder {
                 operation_id: "read_org_groups",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_app_group`]
@@ -49546,13 +49504,7 @@ pub mod builder {
                 operation_id: "read_app_group",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::upsert_app_group`]
@@ -49655,13 +49607,7 @@ pub mod builder {
                 operation_id: "upsert_app_group",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::delete_app_group`]
@@ -49730,13 +49676,7 @@ pub mod builder {
                 operation_id: "delete_app_group",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_apps`]
@@ -49789,13 +49729,7 @@ pub mod builder {
                 operation_id: "list_apps",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::create_app`]
@@ -49867,13 +49801,7 @@ pub mod builder {
                 operation_id: "create_app",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_apps_branches`]
@@ -49972,13 +49900,7 @@ pub mod builder {
                 operation_id: "list_apps_branches",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_app`]
@@ -50047,13 +49969,7 @@ pub mod builder {
                 operation_id: "read_app",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::delete_app`]
@@ -50122,13 +50038,7 @@ pub mod builder {
                 operation_id: "delete_app",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_app_config`]
@@ -50197,13 +50107,7 @@ pub mod builder {
                 operation_id: "read_app_config",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::update_app_config`]
@@ -50304,13 +50208,7 @@ pub mod builder {
                 operation_id: "update_app_config",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::patch_app_config`]
@@ -50411,13 +50309,7 @@ pub mod builder {
                 operation_id: "patch_app_config",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::update_app_default_branch`]
@@ -50526,13 +50418,7 @@ pub mod builder {
                 operation_id: "update_app_default_branch",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_merged_app_config`]
@@ -50601,13 +50487,7 @@ pub mod builder {
                 operation_id: "read_merged_app_config",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_app_findings`]
@@ -51008,13 +50888,7 @@ pub mod builder {
                 operation_id: "list_app_findings",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_app_finding`]
@@ -51099,13 +50973,7 @@ pub mod builder {
                 operation_id: "read_app_finding",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::set_app_finding_assignee`]
@@ -51224,13 +51092,7 @@ pub mod builder {
                 operation_id: "set_app_finding_assignee",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_app_finding_comments`]
@@ -51315,13 +51177,7 @@ pub mod builder {
                 operation_id: "list_app_finding_comments",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::create_app_finding_comment`]
@@ -51438,13 +51294,7 @@ pub mod builder {
                 operation_id: "create_app_finding_comment",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_one_app_finding_comment`]
@@ -51545,13 +51395,7 @@ pub mod builder {
                 operation_id: "read_one_app_finding_comment",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_finding_fix`]
@@ -51636,13 +51480,7 @@ pub mod builder {
                 operation_id: "read_finding_fix",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_recommended_fix`]
@@ -51727,13 +51565,7 @@ pub mod builder {
                 operation_id: "read_recommended_fix",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::set_app_finding_status`]
@@ -51850,13 +51682,7 @@ pub mod builder {
                 operation_id: "set_app_finding_status",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::set_app_multiple_findings_assignee`]
@@ -51961,13 +51787,7 @@ pub mod builder {
                 operation_id: "set_app_multiple_findings_assignee",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::set_app_multiple_findings_status`]
@@ -52072,13 +51892,7 @@ pub mod builder {
                 operation_id: "set_app_multiple_findings_status",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::get_azureboard_association`]
@@ -52147,13 +51961,7 @@ pub mod builder {
                 operation_id: "get_azureboard_association",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::put_azureboard_association`]
@@ -52265,13 +52073,7 @@ pub mod builder {
                 operation_id: "put_azureboard_association",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::delete_azureboard_association`]
@@ -52340,13 +52142,7 @@ pub mod builder {
                 operation_id: "delete_azureboard_association",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::submit_finding_to_azure_board_put`]
@@ -52455,13 +52251,7 @@ pub mod builder {
                 operation_id: "submit_finding_to_azure_board_put",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::get_association_azure_board_by_finding_id`]
@@ -52546,13 +52336,7 @@ pub mod builder {
                 operation_id: "get_association_azure_board_by_finding_id",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::update_app_labels`]
@@ -52655,13 +52439,7 @@ pub mod builder {
                 operation_id: "update_app_labels",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_my_app_scopes`]
@@ -52730,13 +52508,7 @@ pub mod builder {
                 operation_id: "list_my_app_scopes",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_app_sca_packages`]
@@ -52942,13 +52714,7 @@ pub mod builder {
                 operation_id: "read_app_sca_packages",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_app_branches`]
@@ -53017,13 +52783,7 @@ pub mod builder {
                 operation_id: "list_app_branches",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_scans`]
@@ -53123,13 +52883,7 @@ pub mod builder {
                 operation_id: "list_scans",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_scans_compare`]
@@ -53230,13 +52984,7 @@ pub mod builder {
                 operation_id: "list_scans_compare",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_scan`]
@@ -53321,13 +53069,7 @@ pub mod builder {
                 operation_id: "read_scan",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_app_scan_findings_owasp_grouped`]
@@ -53415,13 +53157,7 @@ pub mod builder {
                 operation_id: "read_app_scan_findings_owasp_grouped",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::scans_check_report`]
@@ -53506,13 +53242,7 @@ pub mod builder {
                 operation_id: "scans_check_report",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_cwe_report`]
@@ -54037,13 +53767,7 @@ pub mod builder {
                 operation_id: "list_app_versions",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_app_version`]
@@ -54162,13 +53886,7 @@ pub mod builder {
                 operation_id: "read_app_version",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::check_scans`]
@@ -54273,13 +53991,7 @@ pub mod builder {
                 operation_id: "check_scans",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::download_audit_log`]
@@ -54495,13 +54207,7 @@ pub mod builder {
                 operation_id: "read_org_auto_fix_config",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_organization_backups`]
@@ -54554,13 +54260,7 @@ pub mod builder {
                 operation_id: "list_organization_backups",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::download_organization_backup`]
@@ -54705,13 +54405,7 @@ pub mod builder {
                 operation_id: "list_check_analysis_configuration",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::resolve_check_analysis_configuration`]
@@ -54898,13 +54592,7 @@ pub mod builder {
                 operation_id: "upsert_check_analysis_configuration",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_org_compounds`]
@@ -55006,13 +54694,7 @@ pub mod builder {
                 operation_id: "list_org_compounds",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_compound_shallow_by_id`]
@@ -55080,13 +54762,7 @@ pub mod builder {
                 operation_id: "read_compound_shallow_by_id",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_compound_findings`]
@@ -55595,13 +55271,7 @@ pub mod builder {
                 operation_id: "list_compound_findings",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_compound_shallow_by_name`]
@@ -55670,13 +55340,7 @@ pub mod builder {
                 operation_id: "read_compound_shallow_by_name",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_compound_full`]
@@ -55744,13 +55408,7 @@ pub mod builder {
                 operation_id: "read_compound_full",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::toggle_compound_archive`]
@@ -55859,13 +55517,7 @@ pub mod builder {
                 operation_id: "toggle_compound_archive",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::compound_branches`]
@@ -55948,13 +55600,7 @@ pub mod builder {
                 operation_id: "compound_branches",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_compound_findings_deprecated`]
@@ -56362,13 +56008,7 @@ pub mod builder {
                 operation_id: "list_compound_findings_deprecated",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::get_wiz_compound_enrollment_status`]
@@ -57087,13 +56727,7 @@ pub mod builder {
                 operation_id: "read_compound_sca_packages",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_scans_in_compound`]
@@ -57232,13 +56866,7 @@ pub mod builder {
                 operation_id: "list_scans_in_compound",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::get_streamlined_scans`]
@@ -57356,13 +56984,7 @@ pub mod builder {
                 operation_id: "get_streamlined_scans",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_compound_scan`]
@@ -57461,13 +57083,7 @@ pub mod builder {
                 operation_id: "read_compound_scan",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_compound_shallow`]
@@ -57535,13 +57151,7 @@ pub mod builder {
                 operation_id: "read_compound_shallow",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::delete_compound`]
@@ -57609,13 +57219,7 @@ pub mod builder {
                 operation_id: "delete_compound",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_org_config`]
@@ -57669,13 +57273,7 @@ pub mod builder {
                 operation_id: "read_org_config",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::update_org_config`]
@@ -57755,13 +57353,7 @@ pub mod builder {
                 operation_id: "update_org_config",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::patch_org_config`]
@@ -57841,13 +57433,7 @@ pub mod builder {
                 operation_id: "patch_org_config",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::create_org_analysis_config`]
@@ -57936,13 +57522,7 @@ pub mod builder {
                 operation_id: "create_org_analysis_config",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::update_org_analysis_config`]
@@ -58031,13 +57611,7 @@ pub mod builder {
                 operation_id: "update_org_analysis_config",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::search_dependency`]
@@ -58167,13 +57741,7 @@ pub mod builder {
                 operation_id: "search_dependency",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_org_findings`]
@@ -58468,13 +58036,7 @@ pub mod builder {
                 operation_id: "list_org_findings",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_org_findings_summary`]
@@ -58583,13 +58145,7 @@ pub mod builder {
                 operation_id: "read_org_findings_summary",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::get_azure_org_list`]
@@ -58643,13 +58199,7 @@ pub mod builder {
                 operation_id: "get_azure_org_list",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::get_wiz_creds`]
@@ -58981,13 +58531,7 @@ pub mod builder {
                 operation_id: "list_my_org_scopes",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_human_groups`]
@@ -59120,13 +58664,7 @@ pub mod builder {
                 operation_id: "list_human_groups",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_group`]
@@ -59194,13 +58732,7 @@ pub mod builder {
                 operation_id: "read_group",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_org_rbac_invitations`]
@@ -59319,13 +58851,7 @@ pub mod builder {
                 operation_id: "list_org_rbac_invitations",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_org_rbac_roles`]
@@ -59379,13 +58905,7 @@ pub mod builder {
                 operation_id: "list_org_rbac_roles",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::create_custom_rbac_role`]
@@ -59479,13 +58999,7 @@ pub mod builder {
                 operation_id: "create_custom_rbac_role",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 201u16).await
         }
     }
     /**Builder for [`Client::update_rbac_role`]
@@ -59591,13 +59105,7 @@ pub mod builder {
                 operation_id: "update_rbac_role",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::delete_custom_rbac_role`]
@@ -59665,13 +59173,7 @@ pub mod builder {
                 operation_id: "delete_custom_rbac_role",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_available_rbac_scopes`]
@@ -59725,13 +59227,7 @@ pub mod builder {
                 operation_id: "list_available_rbac_scopes",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_teams`]
@@ -59830,13 +59326,7 @@ pub mod builder {
                 operation_id: "list_teams",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::create_team`]
@@ -59926,13 +59416,7 @@ pub mod builder {
                 operation_id: "create_team",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_team`]
@@ -60000,13 +59484,7 @@ pub mod builder {
                 operation_id: "read_team",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::update_team`]
@@ -60106,13 +59584,7 @@ pub mod builder {
                 operation_id: "update_team",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::delete_team`]
@@ -60216,13 +59688,7 @@ pub mod builder {
                 operation_id: "delete_team",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::update_team_apps`]
@@ -60328,13 +59794,7 @@ pub mod builder {
                 operation_id: "update_team_apps",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_team_config`]
@@ -60402,13 +59862,7 @@ pub mod builder {
                 operation_id: "read_team_config",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::update_team_config`]
@@ -60510,13 +59964,7 @@ pub mod builder {
                 operation_id: "update_team_config",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::patch_team_config`]
@@ -60616,13 +60064,7 @@ pub mod builder {
                 operation_id: "patch_team_config",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_merged_team_config`]
@@ -60691,13 +60133,7 @@ pub mod builder {
                 operation_id: "read_merged_team_config",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_groups`]
@@ -60765,13 +60201,7 @@ pub mod builder {
                 operation_id: "list_groups",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::upsert_group`]
@@ -60879,13 +60309,7 @@ pub mod builder {
                 operation_id: "upsert_group",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::read_team_group`]
@@ -60968,13 +60392,7 @@ pub mod builder {
                 operation_id: "read_team_group",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::update_group`]
@@ -61091,13 +60509,7 @@ pub mod builder {
                 operation_id: "update_group",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::remove_group_from_team`]
@@ -61180,13 +60592,7 @@ pub mod builder {
                 operation_id: "remove_group_from_team",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::update_team_membership`]
@@ -61294,13 +60700,7 @@ pub mod builder {
                 operation_id: "update_team_membership",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::update_team_metadata`]
@@ -61408,13 +60808,7 @@ pub mod builder {
                 operation_id: "update_team_metadata",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_my_team_scopes`]
@@ -61482,13 +60876,7 @@ pub mod builder {
                 operation_id: "list_my_team_scopes",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_org_rbac_users`]
@@ -61638,13 +61026,7 @@ pub mod builder {
                 operation_id: "list_org_rbac_users",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::update_org_user`]
@@ -61752,13 +61134,7 @@ pub mod builder {
                 operation_id: "update_org_user",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::delete_org_user`]
@@ -61826,13 +61202,7 @@ pub mod builder {
                 operation_id: "delete_org_user",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_roles`]
@@ -61885,13 +61255,7 @@ pub mod builder {
                 operation_id: "list_roles",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::bulk_reset_saml_user_access_tokens`]
@@ -61988,13 +61352,7 @@ pub mod builder {
                 operation_id: "bulk_reset_saml_user_access_tokens",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::provision_saml_users`]
@@ -62071,13 +61429,7 @@ pub mod builder {
                 operation_id: "provision_saml_users",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::reset_saml_user_access_token`]
@@ -62195,13 +61547,7 @@ pub mod builder {
                 operation_id: "list_org_saml_configs",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::create_org_saml_config`]
@@ -62291,13 +61637,7 @@ pub mod builder {
                 operation_id: "create_org_saml_config",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::update_org_saml_config`]
@@ -62404,13 +61744,7 @@ pub mod builder {
                 operation_id: "update_org_saml_config",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::delete_org_saml_config`]
@@ -62479,13 +61813,7 @@ pub mod builder {
                 operation_id: "delete_org_saml_config",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_saved_searches`]
@@ -62543,13 +61871,7 @@ pub mod builder {
                 operation_id: "list_saved_searches",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::create_saved_search`]
@@ -62904,13 +62226,7 @@ pub mod builder {
                 operation_id: "get_org_scm_secrets_audit_log",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::get_fixes_per_compound_stats`]
@@ -62964,13 +62280,7 @@ pub mod builder {
                 operation_id: "get_fixes_per_compound_stats",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::list_tokens`]
@@ -63055,13 +62365,7 @@ pub mod builder {
                 operation_id: "list_tokens",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::create_token`]
@@ -63142,13 +62446,7 @@ pub mod builder {
                 operation_id: "create_token",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::delete_token`]
@@ -63216,13 +62514,7 @@ pub mod builder {
                 operation_id: "delete_token",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::retrieve_package_info`]
@@ -63294,13 +62586,7 @@ pub mod builder {
                 operation_id: "retrieve_package_info",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     /**Builder for [`Client::authorize_slack`]
@@ -63483,13 +62769,7 @@ pub mod builder {
                 operation_id: "read_user",
             };
             client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            client.exec_json(request, &info, 200u16).await
         }
     }
     impl<'a> ::appsec_runtime::pages::Listing for ListAppFindings<'a> {
@@ -64541,6 +63821,28 @@ pub mod validation {
         fn validate(&self) -> Result<(), Violation> {
             check(self, &UPSERT_GROUP_INTO_TEAM_REQUEST)
         }
+    }
+}
+impl Client {
+    /// Sends `request` through the runtime and decodes its JSON
+    /// answer with status `success` from the bytes already read.
+    async fn exec_json<T: ::serde::de::DeserializeOwned, E>(
+        &self,
+        request: ::reqwest::Request,
+        info: &OperationInfo,
+        success: u16,
+    ) -> ::std::result::Result<ResponseValue<T>, Error<E>> {
+        let ctx = <Self as ClientInfo<::appsec_runtime::ClientContext>>::inner(self);
+        let client = <Self as ClientInfo<::appsec_runtime::ClientContext>>::client(self);
+        ::appsec_runtime::hooks::exec_json(
+                client,
+                ctx,
+                &OPERATIONS,
+                request,
+                info,
+                success,
+            )
+            .await
     }
 }
 impl ClientHooks<::appsec_runtime::ClientContext> for Client {

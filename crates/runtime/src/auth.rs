@@ -224,16 +224,16 @@ pub(crate) fn spare_for_unauthorized(
     }
 }
 
-/// After a `401`: tells the provider which token was rejected and, when it
-/// can get another, returns `spare` with fresh credentials for one resend.
+/// After a `401` (`status` is that of the answer, if one came): tells the
+/// provider which token was rejected and, when it can get another, returns
+/// `spare` with fresh credentials for one resend.
 pub(crate) async fn after_unauthorized(
     ctx: &ClientContext,
-    result: &reqwest::Result<reqwest::Response>,
+    status: Option<reqwest::StatusCode>,
     spare: Option<reqwest::Request>,
 ) -> Option<reqwest::Request> {
     let mut spare = spare?;
-    let Ok(response) = result else { return None };
-    if response.status() != reqwest::StatusCode::UNAUTHORIZED {
+    if status != Some(reqwest::StatusCode::UNAUTHORIZED) {
         return None;
     }
     let Auth::Bearer(provider) = ctx.auth() else {

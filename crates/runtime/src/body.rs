@@ -2,8 +2,9 @@
 //!
 //! Bodies the generated code decodes whole (JSON, and every error body) are
 //! read here, so that a connection cut mid-body can be retried like one cut
-//! before the headers, and so that no body grows past the limit. The bytes
-//! are handed on in a rebuilt response. Streaming downloads are passed
+//! before the headers, and so that no body grows past the limit. A JSON
+//! answer is decoded straight from the bytes read (`hooks::exec_json`);
+//! other bodies are handed on in a rebuilt response. Streaming downloads are passed
 //! through as streams, limited only when the caller asked for it.
 
 use std::error::Error as StdError;

@@ -2,13 +2,16 @@
 //!
 //! Each generated crate's `ClientHooks` impl (written by `cargo xtask
 //! generate`) calls these functions with its operation table: [`pre`] runs
-//! once per call, [`exec`] sends each attempt.
+//! once per call; [`exec`], or [`exec_json`] for operations that answer
+//! JSON, sends each attempt.
 
 use std::time::Duration;
 
-use progenitor_client::OperationInfo;
+use bytes::Bytes;
+use progenitor_client::{OperationInfo, ResponseValue};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
 
 use std::borrow::Cow;
 use std::time::Instant;
@@ -111,6 +114,82 @@ pub async fn exec(
     request: reqwest::Request,
     info: &OperationInfo,
 ) -> reqwest::Result<reqwest::Response> {
+    let reply = send(client, ctx, operations, request, info).await?;
+    Ok(reply.into_response())
+}
+
+/// [`exec`] for an operation whose documented answer is JSON with status
+/// `success`: decodes that answer straight from the bytes the request loop
+/// read, without handing them on in a rebuilt response to be read again.
+/// Any other answer is progenitor's `UnexpectedResponse`, exactly as
+/// [`exec`] would return it, and a body that is not the JSON expected is
+/// `InvalidResponsePayload`, as progenitor's own decoding reports it.
+pub async fn exec_json<T: DeserializeOwned, E>(
+    client: &reqwest::Client,
+    ctx: &ClientContext,
+    operations: &OperationTable,
+    request: reqwest::Request,
+    info: &OperationInfo,
+    success: u16,
+) -> Result<ResponseValue<T>, progenitor_client::Error<E>> {
+    let reply = send(client, ctx, operations, request, info).await?;
+    let status = reply.response.status();
+    if status.as_u16() != success {
+        return Err(progenitor_client::Error::UnexpectedResponse(
+            reply.into_response(),
+        ));
+    }
+    let Reply { mut response, body } = reply;
+    match body {
+        Some(bytes) => match serde_json::from_slice(&bytes) {
+            Ok(inner) => Ok(ResponseValue::new(
+                inner,
+                status,
+                std::mem::take(response.headers_mut()),
+            )),
+            Err(e) => Err(progenitor_client::Error::InvalidResponsePayload(bytes, e)),
+        },
+        // Not read here (the request did not ask for JSON): decoded as
+        // progenitor decodes it.
+        None => ResponseValue::from_response(response).await,
+    }
+}
+
+/// A response as the request loop hands it on.
+struct Reply {
+    /// Status, headers, URL and extensions; when `body` is set, this
+    /// response's own body has been read and is spent.
+    response: reqwest::Response,
+    /// The body, when the loop read it whole.
+    body: Option<Bytes>,
+}
+
+impl Reply {
+    fn streamed(response: reqwest::Response) -> Reply {
+        Reply {
+            response,
+            body: None,
+        }
+    }
+
+    /// The response with its body, readable again.
+    fn into_response(self) -> reqwest::Response {
+        match self.body {
+            Some(bytes) => body::rebuild(self.response, bytes),
+            None => self.response,
+        }
+    }
+}
+
+/// What [`exec`] and [`exec_json`] share: the attempts, the resend after a
+/// 401, the span, and the error format on a failure.
+async fn send(
+    client: &reqwest::Client,
+    ctx: &ClientContext,
+    operations: &OperationTable,
+    request: reqwest::Request,
+    info: &OperationInfo,
+) -> reqwest::Result<Reply> {
     let span = tracing::debug_span!(
         "appsec.call",
         operation = info.operation_id,
@@ -123,20 +202,24 @@ pub async fn exec(
         // after a 401 (see `auth::after_unauthorized`).
         let spare = auth::spare_for_unauthorized(ctx, &request);
         let result = attempts(client, ctx, operations, request, info, &span).await;
-        match auth::after_unauthorized(ctx, &result, spare).await {
+        let status = result.as_ref().ok().map(|reply| reply.response.status());
+        match auth::after_unauthorized(ctx, status, spare).await {
             // Rare: boxed, so that the common call's future stays small.
             Some(again) => Box::pin(attempts(client, ctx, operations, again, info, &span)).await,
             None => result,
         }
     };
-    let mut response = call.instrument(span.clone()).await?;
-    if !response.status().is_success() {
-        response.extensions_mut().insert(operations.error_format);
+    let mut reply = call.instrument(span.clone()).await?;
+    if !reply.response.status().is_success() {
+        reply
+            .response
+            .extensions_mut()
+            .insert(operations.error_format);
     }
-    Ok(response)
+    Ok(reply)
 }
 
-/// [`exec`] without the resend after a 401.
+/// [`send`] without the resend after a 401.
 async fn attempts(
     client: &reqwest::Client,
     ctx: &ClientContext,
@@ -144,7 +227,7 @@ async fn attempts(
     request: reqwest::Request,
     info: &OperationInfo,
     span: &tracing::Span,
-) -> reqwest::Result<reqwest::Response> {
+) -> reqwest::Result<Reply> {
     let policy = ctx.retry();
     let limiter = ctx.limiter();
     let operation = info.operation_id;
@@ -190,7 +273,7 @@ async fn attempts(
                     status: Some(429),
                 });
                 let held = body::held_back(request.url(), wait);
-                return with_attempts(Ok(held), sent, true);
+                return with_attempts(Ok(Reply::streamed(held)), sent, true);
             }
             notify(ctx, || Event::Wait {
                 operation,
@@ -243,7 +326,7 @@ async fn attempts(
                     });
                 }
                 match receive(ctx, response, buffered).await {
-                    Ok(response) => (Ok(response), headers, None),
+                    Ok(reply) => (Ok(reply), headers, None),
                     Err(Received::TooLarge(limit)) => {
                         tracing::warn!(operation, limit = limit.limit, "response body too large");
                         return Err(Box::pin(body::reqwest_error(limit)).await);
@@ -264,7 +347,7 @@ async fn attempts(
         now = Instant::now();
         let outcome = match (&result, kind) {
             (_, Some(kind)) => kind,
-            (Ok(response), None) => Outcome::Response(response.status(), &headers),
+            (Ok(reply), None) => Outcome::Response(reply.response.status(), &headers),
             (Err(_), None) => Outcome::Transport,
         };
         let attempt = Attempt {
@@ -340,15 +423,18 @@ async fn receive(
     ctx: &ClientContext,
     mut response: reqwest::Response,
     json: bool,
-) -> Result<reqwest::Response, Received> {
+) -> Result<Reply, Received> {
     if !body::is_buffered(json, &response) {
-        return Ok(match ctx.max_stream_size() {
+        return Ok(Reply::streamed(match ctx.max_stream_size() {
             Some(limit) => body::limit_stream(response, limit),
             None => response,
-        });
+        }));
     }
     match body::read(&mut response, ctx.max_response_size()).await {
-        Ok(bytes) => Ok(body::rebuild(response, bytes)),
+        Ok(bytes) => Ok(Reply {
+            response,
+            body: Some(bytes),
+        }),
         Err(body::ReadError::TooLarge(limit)) => Err(Received::TooLarge(limit)),
         Err(body::ReadError::Transport(e)) => Err(Received::Cut(e)),
     }
@@ -437,21 +523,24 @@ fn sign_attempt(ctx: &ClientContext, request: &mut reqwest::Request) {
     }
 }
 
-fn status_of(result: &reqwest::Result<reqwest::Response>) -> u16 {
-    result.as_ref().map(|r| r.status().as_u16()).unwrap_or(0)
+fn status_of(result: &reqwest::Result<Reply>) -> u16 {
+    result
+        .as_ref()
+        .map(|r| r.response.status().as_u16())
+        .unwrap_or(0)
 }
 
 fn with_attempts(
-    result: reqwest::Result<reqwest::Response>,
+    result: reqwest::Result<Reply>,
     sent: u32,
     exhausted: bool,
-) -> reqwest::Result<reqwest::Response> {
-    result.map(|mut response| {
+) -> reqwest::Result<Reply> {
+    result.map(|mut reply| {
         let attempts = Attempts { sent, exhausted };
-        if !response.status().is_success() || sent > 1 {
-            response.extensions_mut().insert(attempts);
+        if !reply.response.status().is_success() || sent > 1 {
+            reply.response.extensions_mut().insert(attempts);
         }
-        response
+        reply
     })
 }
 
