@@ -230,9 +230,8 @@ pub(crate) fn spare_for_unauthorized(
 pub(crate) async fn after_unauthorized(
     ctx: &ClientContext,
     status: Option<reqwest::StatusCode>,
-    spare: Option<reqwest::Request>,
+    mut spare: reqwest::Request,
 ) -> Option<reqwest::Request> {
-    let mut spare = spare?;
     if status != Some(reqwest::StatusCode::UNAUTHORIZED) {
         return None;
     }

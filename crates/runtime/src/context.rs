@@ -80,6 +80,18 @@ struct Bound {
     url: Url,
     /// The base path without its trailing `/` (`""` for a bare host).
     path: String,
+    /// The serialized origin followed by `path`: a request URL that starts
+    /// with it (then ends, or goes on with `/`, `?` or `#`) is on the same
+    /// origin and below the base path.
+    prefix: String,
+}
+
+impl Bound {
+    fn new(url: Url) -> Bound {
+        let path = url.path().trim_end_matches('/').to_string();
+        let prefix = format!("{}{path}", &url[..url::Position::BeforePath]);
+        Bound { url, path, prefix }
+    }
 }
 
 impl Default for ClientContext {
@@ -267,10 +279,9 @@ impl ClientContextBuilder {
             .auth
             .static_header()
             .map_err(ConfigError::InvalidCredentials)?;
-        let path = url.path().trim_end_matches('/').to_string();
         Ok(ClientContext {
             inner: Arc::new(Inner {
-                base_url: Some(Bound { url, path }),
+                base_url: Some(Bound::new(url)),
                 auth: self.auth,
                 static_authorization,
                 retry: self.retry,
@@ -351,17 +362,14 @@ fn is_loopback(url: &Url) -> bool {
 /// True when `url` is on the same origin as `base` (scheme, host and port)
 /// and at or below its path, so credentials bound to `base` may be sent to it.
 ///
-/// Both URLs are parsed, so hosts are already lower-cased and normalised and
-/// comparing their text is comparing origins, without allocating.
+/// Both URLs are parsed, so their text is normalised (lower-case scheme and
+/// host, no default port) and one prefix comparison checks origin and path.
+/// A request URL with credentials in it does not match, since the base URL
+/// has none.
 fn within(base: &Bound, url: &Url) -> bool {
-    let same_origin = base.url.scheme() == url.scheme()
-        && base.url.host_str() == url.host_str()
-        && base.url.port_or_known_default() == url.port_or_known_default();
-    let below = url
-        .path()
-        .strip_prefix(base.path.as_str())
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
-    same_origin && below
+    url.as_str()
+        .strip_prefix(base.prefix.as_str())
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?', '#']))
 }
 
 #[cfg(test)]
@@ -467,11 +475,7 @@ mod tests {
 
     #[test]
     fn within_requires_same_origin_and_path_prefix() {
-        let url = Url::parse("https://app.shiftleft.io/api/v4").unwrap();
-        let base = Bound {
-            path: url.path().trim_end_matches('/').to_string(),
-            url,
-        };
+        let base = Bound::new(Url::parse("https://app.shiftleft.io/api/v4").unwrap());
         let ok = Url::parse("https://app.shiftleft.io/api/v4/orgs").unwrap();
         let other_host = Url::parse("https://evil.example/api/v4/orgs").unwrap();
         let other_port = Url::parse("https://app.shiftleft.io:8443/api/v4/orgs").unwrap();
@@ -486,5 +490,19 @@ mod tests {
         assert!(!within(&base, &other_host));
         assert!(!within(&base, &other_port));
         assert!(!within(&base, &outside));
+        let query = Url::parse("https://app.shiftleft.io/api/v4?page=2").unwrap();
+        let userinfo = Url::parse("https://u@app.shiftleft.io/api/v4/orgs").unwrap();
+        assert!(within(&base, &query));
+        assert!(!within(&base, &userinfo));
+
+        let bare = Bound::new(Url::parse("https://x.atlassian.net").unwrap());
+        let suffix = Url::parse("https://x.atlassian.net.evil.example/rest").unwrap();
+        let port = Url::parse("https://x.atlassian.net:8443/rest").unwrap();
+        assert!(within(
+            &bare,
+            &Url::parse("https://x.atlassian.net/rest/api/3").unwrap()
+        ));
+        assert!(!within(&bare, &suffix));
+        assert!(!within(&bare, &port));
     }
 }

@@ -200,16 +200,23 @@ async fn send(
     let call = async {
         // Auth: a refreshing bearer provider gets one refresh and one resend
         // after a 401 (see `auth::after_unauthorized`).
-        let spare = auth::spare_for_unauthorized(ctx, &request);
+        let Some(spare) = auth::spare_for_unauthorized(ctx, &request) else {
+            return attempts(client, ctx, operations, request, info, &span).await;
+        };
         let result = attempts(client, ctx, operations, request, info, &span).await;
         let status = result.as_ref().ok().map(|reply| reply.response.status());
-        match auth::after_unauthorized(ctx, status, spare).await {
-            // Rare: boxed, so that the common call's future stays small.
+        // Rare: boxed, so that the common call's future stays small.
+        match Box::pin(auth::after_unauthorized(ctx, status, spare)).await {
             Some(again) => Box::pin(attempts(client, ctx, operations, again, info, &span)).await,
             None => result,
         }
     };
-    let mut reply = call.instrument(span.clone()).await?;
+    // Entering and leaving a span nobody listens to is skipped.
+    let mut reply = if span.is_disabled() {
+        call.await
+    } else {
+        call.instrument(span.clone()).await
+    }?;
     if !reply.response.status().is_success() {
         reply
             .response
