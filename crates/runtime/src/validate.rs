@@ -35,6 +35,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use serde::Serialize;
 use serde_json::Value;
 
+mod stream;
+use stream::{OwnedStep, Stop};
+
 /// A value the spec says the service would refuse.
 pub trait Validate {
     /// Checks every constraint the spec records for this type.
@@ -142,7 +145,38 @@ impl fmt::Display for Violation {
 impl std::error::Error for Violation {}
 
 /// Checks `value`, as it serializes to JSON, against `schema`.
+///
+/// Most bodies are checked while they serialize, without a copy of them as
+/// a JSON tree (see `stream`); the parts that need the whole value at once
+/// (`anyOf`, `allOf`, unique items) are checked on their tree. When a
+/// value breaks several rules, the one reported is the first in the order
+/// the body is written.
 pub fn check<T: Serialize + ?Sized>(value: &T, schema: &Schema) -> Result<(), Violation> {
+    match stream::check(value, schema) {
+        Ok(()) => Ok(()),
+        Err(Stop::Rule { path, rule }) => {
+            let path: Vec<Step<'_>> = path
+                .iter()
+                .map(|step| match step {
+                    OwnedStep::Key(key) => Step::Key(key),
+                    OwnedStep::Index(i) => Step::Index(*i),
+                })
+                .collect();
+            Err(Violation {
+                path: render(&path),
+                rule,
+            })
+        }
+        Err(Stop::Encode(e)) => Err(Violation {
+            path: String::new(),
+            rule: format!("cannot be encoded as JSON: {e}"),
+        }),
+        Err(Stop::Tree) => check_tree(value, schema),
+    }
+}
+
+/// [`check`] on the value's JSON tree.
+fn check_tree<T: Serialize + ?Sized>(value: &T, schema: &Schema) -> Result<(), Violation> {
     let json = serde_json::to_value(value).map_err(|e| Violation {
         path: String::new(),
         rule: format!("cannot be encoded as JSON: {e}"),
@@ -226,69 +260,80 @@ fn walk<'a>(value: &'a Value, schema: &Schema, path: &mut Vec<Step<'a>>) -> Resu
 }
 
 fn apply(check: Check, value: &Value) -> Result<(), String> {
-    let plural = |n: usize, one: &str, many: &str| {
-        if n == 1 {
-            format!("{n} {one}")
-        } else {
-            format!("{n} {many}")
-        }
-    };
     match (check, value) {
-        (Check::MinItems(min), Value::Array(a)) if a.len() < min => Err(format!(
-            "has {}; at least {} required",
-            plural(a.len(), "item", "items"),
-            plural(min, "is", "are")
-        )),
-        (Check::MaxItems(max), Value::Array(a)) if a.len() > max => Err(format!(
-            "has {} items; at most {max} {} allowed",
-            a.len(),
-            if max == 1 { "is" } else { "are" }
-        )),
         (Check::UniqueItems, Value::Array(a)) => match repeated(a) {
             Some(i) => Err(format!(
                 "item {i} repeats an earlier one; items must be unique"
             )),
             None => Ok(()),
         },
-        (Check::MinLength(min), Value::String(s)) if s.chars().count() < min => Err(format!(
+        (_, Value::Array(a)) => apply_to_len(check, a.len(), true),
+        (_, Value::Object(m)) => apply_to_len(check, m.len(), false),
+        (_, Value::String(s)) => apply_to_str(check, s),
+        (_, Value::Number(n)) => n.as_f64().map_or(Ok(()), |n| apply_to_number(check, n)),
+        _ => Ok(()),
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("{n} {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// The size checks of a list (`list`) or an object of `len` members.
+fn apply_to_len(check: Check, len: usize, list: bool) -> Result<(), String> {
+    match check {
+        Check::MinItems(min) if list && len < min => Err(format!(
+            "has {}; at least {} required",
+            plural(len, "item", "items"),
+            plural(min, "is", "are")
+        )),
+        Check::MaxItems(max) if list && len > max => Err(format!(
+            "has {len} items; at most {max} {} allowed",
+            if max == 1 { "is" } else { "are" }
+        )),
+        Check::MinProperties(min) if !list && len < min => Err(format!(
+            "has {}; at least {} required",
+            plural(len, "entry", "entries"),
+            plural(min, "is", "are")
+        )),
+        Check::MaxProperties(max) if !list && len > max => {
+            Err(format!("has {len} entries; at most {max} allowed"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The checks of a string.
+fn apply_to_str(check: Check, s: &str) -> Result<(), String> {
+    match (check, s) {
+        (Check::MinLength(min), s) if s.chars().count() < min => Err(format!(
             "is {} long; at least {} required",
             plural(s.chars().count(), "character", "characters"),
             plural(min, "is", "are")
         )),
-        (Check::MaxLength(max), Value::String(s)) if s.chars().count() > max => Err(format!(
+        (Check::MaxLength(max), s) if s.chars().count() > max => Err(format!(
             "is {} characters long; at most {max} allowed",
             s.chars().count()
         )),
-        (Check::Pattern(pattern), Value::String(s)) if !matches(pattern, s) => {
+        (Check::Pattern(pattern), s) if !matches(pattern, s) => {
             Err(format!("does not match the pattern {pattern}"))
         }
-        (Check::Uri, Value::String(s)) if !is_absolute_uri(s) => {
-            Err("is not an absolute URI".into())
-        }
-        (Check::MinProperties(min), Value::Object(m)) if m.len() < min => Err(format!(
-            "has {}; at least {} required",
-            plural(m.len(), "entry", "entries"),
-            plural(min, "is", "are")
-        )),
-        (Check::MaxProperties(max), Value::Object(m)) if m.len() > max => {
-            Err(format!("has {} entries; at most {max} allowed", m.len()))
-        }
-        (Check::Minimum(min), Value::Number(n)) if n.as_f64().is_some_and(|n| n < min) => {
-            Err(format!("is below the minimum {min}"))
-        }
-        (Check::Maximum(max), Value::Number(n)) if n.as_f64().is_some_and(|n| n > max) => {
-            Err(format!("is above the maximum {max}"))
-        }
-        (Check::ExclusiveMinimum(min), Value::Number(n))
-            if n.as_f64().is_some_and(|n| n <= min) =>
-        {
-            Err(format!("must be above {min}"))
-        }
-        (Check::ExclusiveMaximum(max), Value::Number(n))
-            if n.as_f64().is_some_and(|n| n >= max) =>
-        {
-            Err(format!("must be below {max}"))
-        }
+        (Check::Uri, s) if !is_absolute_uri(s) => Err("is not an absolute URI".into()),
+        _ => Ok(()),
+    }
+}
+
+/// The checks of a number.
+fn apply_to_number(check: Check, n: f64) -> Result<(), String> {
+    match check {
+        Check::Minimum(min) if n < min => Err(format!("is below the minimum {min}")),
+        Check::Maximum(max) if n > max => Err(format!("is above the maximum {max}")),
+        Check::ExclusiveMinimum(min) if n <= min => Err(format!("must be above {min}")),
+        Check::ExclusiveMaximum(max) if n >= max => Err(format!("must be below {max}")),
         _ => Ok(()),
     }
 }
@@ -515,5 +560,101 @@ mod tests {
             check(&json!([10]), &UNIQUE).unwrap_err().to_string(),
             "[0]: must be below 10"
         );
+    }
+
+    /// A typed body as generated code has them: renamed and skipped fields,
+    /// options, a nested list, a flattened map.
+    #[derive(Serialize)]
+    struct Typed {
+        #[serde(rename = "items")]
+        entries: Vec<TypedItem>,
+        #[serde(flatten)]
+        extra: std::collections::BTreeMap<String, String>,
+    }
+
+    #[derive(Serialize)]
+    struct TypedItem {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        url: Option<String>,
+    }
+
+    fn item(name: Option<&str>, url: Option<&str>) -> TypedItem {
+        TypedItem {
+            name: name.map(str::to_string),
+            url: url.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn checking_while_serializing_agrees_with_the_tree() {
+        let values = [
+            json!({"items": [{"name": "a"}], "tag": "x"}),
+            json!({"items": []}),
+            json!({"items": [{"name": "a"}, {"name": "b"}, {"name": "c"}]}),
+            json!({"items": [{"name": "a"}, {"name": "abcd"}]}),
+            json!({"items": [{"url": "x"}]}),
+            json!({"items": [{"name": "", "url": null}]}),
+            json!({"items": [{"name": "a", "url": "not a uri"}]}),
+            json!({"a.b": "X"}),
+            json!({"a": "x", "b": "x", "c": "x", "d": "x"}),
+            json!({"items": "not a list", "n": 3}),
+            json!([1, 2, 3]),
+            json!("text"),
+            json!(null),
+        ];
+        for value in &values {
+            assert_eq!(check(value, &BODY), check_tree(value, &BODY), "{value}");
+        }
+        let typed = [
+            Typed {
+                entries: vec![item(Some("ab"), Some("https://x.example"))],
+                extra: [("tag".to_string(), "ok".to_string())].into(),
+            },
+            Typed {
+                entries: vec![item(Some("a"), None), item(None, Some("https://x.example"))],
+                extra: Default::default(),
+            },
+            Typed {
+                entries: vec![item(Some("a"), Some("no uri"))],
+                extra: [("Bad".to_string(), "x".to_string())].into(),
+            },
+            Typed {
+                entries: vec![],
+                extra: Default::default(),
+            },
+        ];
+        for value in &typed {
+            assert_eq!(check(value, &BODY), check_tree(value, &BODY));
+        }
+        assert_eq!(
+            check(&typed[1], &BODY).unwrap_err().to_string(),
+            "items[1].name: is required"
+        );
+    }
+
+    #[test]
+    fn a_body_without_any_of_is_checked_without_its_json_tree() {
+        // The streaming path answers on its own: no `Stop::Tree` comes back.
+        let body = json!({"items": [{"name": "abcd"}]});
+        assert!(matches!(
+            stream::check(&body, &BODY),
+            Err(Stop::Rule { ref rule, .. }) if rule.contains("at most 3")
+        ));
+        assert!(stream::check(&json!({"items": [{"name": "a"}]}), &BODY).is_ok());
+        static EITHER: Schema = Schema {
+            any_of: &[&NAME, &LINK],
+            ..Schema::EMPTY
+        };
+        static HOLDS_EITHER: Schema = Schema {
+            properties: &[("v", &EITHER)],
+            ..Schema::EMPTY
+        };
+        // A member that needs its tree gets one; the rest still streams.
+        assert!(stream::check(&json!({"v": "ab"}), &HOLDS_EITHER).is_ok());
+        assert!(matches!(
+            stream::check(&json!({"v": "not a uri"}), &HOLDS_EITHER),
+            Err(Stop::Rule { ref path, .. }) if path.len() == 1
+        ));
     }
 }
