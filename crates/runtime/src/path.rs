@@ -11,6 +11,16 @@ pub fn matches_template(template: &str, path: &str) -> bool {
     // Byte scans rather than `split`: this runs on every request.
     let mut template = template.trim_start_matches('/');
     let mut path = path.trim_start_matches('/');
+    // The whole segments before the first parameter are plain text: one
+    // comparison covers them.
+    let literal = match template.find('{') {
+        None => return template == path,
+        Some(brace) => template[..brace].rfind('/').map_or(0, |slash| slash + 1),
+    };
+    match path.strip_prefix(&template[..literal]) {
+        Some(rest) => (template, path) = (&template[literal..], rest),
+        None => return false,
+    }
     loop {
         let (t, t_rest) = next_segment(template);
         let (p, p_rest) = next_segment(path);
@@ -100,6 +110,21 @@ mod tests {
         assert!(!matches_template(
             t,
             "/rest/api/3/issuesecurityschemes//level/10021"
+        ));
+    }
+
+    #[test]
+    fn literal_templates_and_leading_parameters() {
+        let t = "/rest/api/3/issuesecurityschemes";
+        assert!(matches_template(t, "/rest/api/3/issuesecurityschemes"));
+        assert!(!matches_template(t, "/rest/api/3/issuesecurityschemes/"));
+        assert!(!matches_template(t, "/rest/api/3/issuesecurityscheme"));
+        assert!(matches_template("/{org}/apps", "/o1/apps"));
+        assert!(!matches_template("/{org}/apps", "//apps"));
+        // The text before the first parameter must match up to a `/`.
+        assert!(!matches_template(
+            "/rest/api/3/securitylevel/{id}",
+            "/rest/api/3/securitylevelX/10021"
         ));
     }
 
