@@ -631,6 +631,13 @@ mod tests {
             check(&typed[1], &BODY).unwrap_err().to_string(),
             "items[1].name: is required"
         );
+        // Integer map keys are written as their text, as serde_json does.
+        let numbered: std::collections::BTreeMap<u32, &str> = [(7, "ok"), (8, "X")].into();
+        assert_eq!(check(&numbered, &BODY), check_tree(&numbered, &BODY));
+        assert_eq!(
+            check(&numbered, &BODY).unwrap_err().to_string(),
+            "8: does not match the pattern ^[a-z]+$"
+        );
     }
 
     #[test]

@@ -330,38 +330,27 @@ impl List<'_> {
     }
 }
 
-impl ser::SerializeSeq for List<'_> {
-    type Ok = ();
-    type Error = Stop;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Stop> {
-        self.finish()
-    }
+/// serde's three list-shaped traits, all one [`List`].
+macro_rules! list_trait {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for List<'_> {
+            type Ok = ();
+            type Error = Stop;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+                self.element(value)
+            }
+            fn end(self) -> Result<(), Stop> {
+                self.finish()
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for List<'_> {
-    type Ok = ();
-    type Error = Stop;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Stop> {
-        self.finish()
-    }
-}
-
-impl ser::SerializeTupleStruct for List<'_> {
-    type Ok = ();
-    type Error = Stop;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Stop> {
-        self.finish()
-    }
-}
+list_trait!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 /// An object being written: members are checked as they come; its own
 /// checks and required names are judged once it is complete.
@@ -441,6 +430,15 @@ impl ser::SerializeMap for Object<'_> {
 /// A map key as the JSON text serde_json writes for it.
 struct KeyText;
 
+/// serde_json writes integer map keys as their decimal text.
+macro_rules! integer_keys {
+    ($($method:ident: $int:ty),*) => {$(
+        fn $method(self, v: $int) -> Result<String, Stop> {
+            Ok(v.to_string())
+        }
+    )*};
+}
+
 impl ser::Serializer for KeyText {
     type Ok = String;
     type Error = Stop;
@@ -473,30 +471,16 @@ impl ser::Serializer for KeyText {
     ) -> Result<String, Stop> {
         value.serialize(self)
     }
-    fn serialize_i8(self, v: i8) -> Result<String, Stop> {
-        Ok(v.to_string())
-    }
-    fn serialize_i16(self, v: i16) -> Result<String, Stop> {
-        Ok(v.to_string())
-    }
-    fn serialize_i32(self, v: i32) -> Result<String, Stop> {
-        Ok(v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> Result<String, Stop> {
-        Ok(v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<String, Stop> {
-        Ok(v.to_string())
-    }
-    fn serialize_u16(self, v: u16) -> Result<String, Stop> {
-        Ok(v.to_string())
-    }
-    fn serialize_u32(self, v: u32) -> Result<String, Stop> {
-        Ok(v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> Result<String, Stop> {
-        Ok(v.to_string())
-    }
+    integer_keys!(
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64
+    );
     // Every other kind of key is left to serde_json, through the tree.
     fn serialize_bool(self, _: bool) -> Result<String, Stop> {
         Err(Stop::Tree)
