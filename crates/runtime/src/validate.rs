@@ -167,20 +167,22 @@ pub fn check<T: Serialize + ?Sized>(value: &T, schema: &Schema) -> Result<(), Vi
                 rule,
             })
         }
-        Err(Stop::Encode(e)) => Err(Violation {
-            path: String::new(),
-            rule: format!("cannot be encoded as JSON: {e}"),
-        }),
+        Err(Stop::Encode(e)) => Err(unencodable(e)),
         Err(Stop::Tree) => check_tree(value, schema),
+    }
+}
+
+/// The violation of a value that does not serialize at all.
+fn unencodable(e: impl fmt::Display) -> Violation {
+    Violation {
+        path: String::new(),
+        rule: format!("cannot be encoded as JSON: {e}"),
     }
 }
 
 /// [`check`] on the value's JSON tree.
 fn check_tree<T: Serialize + ?Sized>(value: &T, schema: &Schema) -> Result<(), Violation> {
-    let json = serde_json::to_value(value).map_err(|e| Violation {
-        path: String::new(),
-        rule: format!("cannot be encoded as JSON: {e}"),
-    })?;
+    let json = serde_json::to_value(value).map_err(unencodable)?;
     let mut path = Vec::new();
     walk(&json, schema, &mut path).map_err(|rule| Violation {
         path: render(&path),

@@ -159,6 +159,15 @@ impl<'s> Node<'s> {
     }
 }
 
+/// Integers are checked as the `f64` serde_json compares them as.
+macro_rules! numbers {
+    ($($method:ident: $int:ty),*) => {$(
+        fn $method(self, v: $int) -> Result<(), Stop> {
+            self.number(v as f64)
+        }
+    )*};
+}
+
 impl<'s> ser::Serializer for Node<'s> {
     type Ok = ();
     type Error = Stop;
@@ -184,30 +193,16 @@ impl<'s> ser::Serializer for Node<'s> {
         Ok(())
     }
 
-    fn serialize_i8(self, v: i8) -> Result<(), Stop> {
-        self.number(v.into())
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Stop> {
-        self.number(v.into())
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Stop> {
-        self.number(v.into())
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Stop> {
-        self.number(v as f64)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Stop> {
-        self.number(v.into())
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Stop> {
-        self.number(v.into())
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Stop> {
-        self.number(v.into())
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Stop> {
-        self.number(v as f64)
-    }
+    numbers!(
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64
+    );
     fn serialize_f32(self, v: f32) -> Result<(), Stop> {
         self.serialize_f64(v.into())
     }
