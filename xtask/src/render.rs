@@ -119,13 +119,16 @@ fn facts_by_progenitor_id<'a>(
     Ok(by_id)
 }
 
-/// The `OPERATIONS` table the runtime consults per request, sorted by the
-/// ids progenitor gave the operations.
+/// The `OPERATIONS` table the runtime consults per request, keyed by the
+/// ids progenitor gave the operations and in the order its lookup
+/// searches (`OperationTable::order`: by length, then by name).
 fn operation_table(
     by_id: &BTreeMap<String, &OperationFacts>,
     error_format: &proc_macro2::TokenStream,
 ) -> proc_macro2::TokenStream {
-    let entries = by_id.iter().map(|(id, f)| {
+    let mut rows: Vec<_> = by_id.iter().collect();
+    rows.sort_by(|(a, _), (b, _)| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+    let entries = rows.into_iter().map(|(id, f)| {
         let (spec_id, method, path, idempotent) = (&f.spec_id, &f.method, &f.path, f.idempotent);
         quote! {
             ::appsec_runtime::OperationMeta {

@@ -511,16 +511,18 @@ pub fn hooks_impl() -> TokenStream {
         impl Client {
             /// Sends `request` through the runtime and decodes its JSON
             /// answer with status `success` from the bytes already read.
-            async fn exec_json<T: ::serde::de::DeserializeOwned, E>(
-                &self,
+            /// The runtime's future itself, not wrapped in one more.
+            fn exec_json<'a, T: ::serde::de::DeserializeOwned, E>(
+                &'a self,
                 request: ::reqwest::Request,
-                info: &OperationInfo,
+                info: &'a OperationInfo,
                 success: u16,
-            ) -> ::std::result::Result<ResponseValue<T>, Error<E>> {
+            ) -> impl ::std::future::Future<
+                Output = ::std::result::Result<ResponseValue<T>, Error<E>>,
+            > + Send + 'a {
                 let ctx = <Self as ClientInfo<::appsec_runtime::ClientContext>>::inner(self);
                 let client = <Self as ClientInfo<::appsec_runtime::ClientContext>>::client(self);
                 ::appsec_runtime::hooks::exec_json(client, ctx, &OPERATIONS, request, info, success)
-                    .await
             }
         }
 

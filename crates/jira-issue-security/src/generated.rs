@@ -8324,23 +8324,25 @@ pub mod validation {
 impl Client {
     /// Sends `request` through the runtime and decodes its JSON
     /// answer with status `success` from the bytes already read.
-    async fn exec_json<T: ::serde::de::DeserializeOwned, E>(
-        &self,
+    /// The runtime's future itself, not wrapped in one more.
+    fn exec_json<'a, T: ::serde::de::DeserializeOwned, E>(
+        &'a self,
         request: ::reqwest::Request,
-        info: &OperationInfo,
+        info: &'a OperationInfo,
         success: u16,
-    ) -> ::std::result::Result<ResponseValue<T>, Error<E>> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<ResponseValue<T>, Error<E>>,
+    > + Send + 'a {
         let ctx = <Self as ClientInfo<::appsec_runtime::ClientContext>>::inner(self);
         let client = <Self as ClientInfo<::appsec_runtime::ClientContext>>::client(self);
         ::appsec_runtime::hooks::exec_json(
-                client,
-                ctx,
-                &OPERATIONS,
-                request,
-                info,
-                success,
-            )
-            .await
+            client,
+            ctx,
+            &OPERATIONS,
+            request,
+            info,
+            success,
+        )
     }
 }
 impl ClientHooks<::appsec_runtime::ClientContext> for Client {
@@ -8368,31 +8370,10 @@ impl ClientHooks<::appsec_runtime::ClientContext> for Client {
 pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::OperationTable {
     operations: &[
         ::appsec_runtime::OperationMeta {
-            id: "add_security_level",
-            spec_id: "addSecurityLevel",
-            method: "PUT",
-            path: "/rest/api/3/issuesecurityschemes/{schemeId}/level",
-            idempotent: true,
-        },
-        ::appsec_runtime::OperationMeta {
-            id: "add_security_level_members",
-            spec_id: "addSecurityLevelMembers",
-            method: "PUT",
-            path: "/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}/member",
-            idempotent: true,
-        },
-        ::appsec_runtime::OperationMeta {
-            id: "assign_permission_scheme",
-            spec_id: "assignPermissionScheme",
-            method: "PUT",
-            path: "/rest/api/3/project/{projectKeyOrId}/permissionscheme",
-            idempotent: true,
-        },
-        ::appsec_runtime::OperationMeta {
-            id: "associate_schemes_to_projects",
-            spec_id: "associateSchemesToProjects",
-            method: "PUT",
-            path: "/rest/api/3/issuesecurityschemes/project",
+            id: "get_task",
+            spec_id: "getTask",
+            method: "GET",
+            path: "/rest/api/3/task/{taskId}",
             idempotent: true,
         },
         ::appsec_runtime::OperationMeta {
@@ -8403,11 +8384,39 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             idempotent: true,
         },
         ::appsec_runtime::OperationMeta {
-            id: "create_issue_security_scheme",
-            spec_id: "createIssueSecurityScheme",
-            method: "POST",
-            path: "/rest/api/3/issuesecurityschemes",
-            idempotent: false,
+            id: "remove_level",
+            spec_id: "removeLevel",
+            method: "DELETE",
+            path: "/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}",
+            idempotent: true,
+        },
+        ::appsec_runtime::OperationMeta {
+            id: "add_security_level",
+            spec_id: "addSecurityLevel",
+            method: "PUT",
+            path: "/rest/api/3/issuesecurityschemes/{schemeId}/level",
+            idempotent: true,
+        },
+        ::appsec_runtime::OperationMeta {
+            id: "set_default_levels",
+            spec_id: "setDefaultLevels",
+            method: "PUT",
+            path: "/rest/api/3/issuesecurityschemes/level/default",
+            idempotent: true,
+        },
+        ::appsec_runtime::OperationMeta {
+            id: "get_security_levels",
+            spec_id: "getSecurityLevels",
+            method: "GET",
+            path: "/rest/api/3/issuesecurityschemes/level",
+            idempotent: true,
+        },
+        ::appsec_runtime::OperationMeta {
+            id: "update_security_level",
+            spec_id: "updateSecurityLevel",
+            method: "PUT",
+            path: "/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}",
+            idempotent: true,
         },
         ::appsec_runtime::OperationMeta {
             id: "delete_security_scheme",
@@ -8417,9 +8426,16 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             idempotent: true,
         },
         ::appsec_runtime::OperationMeta {
-            id: "get_assigned_permission_scheme",
-            spec_id: "getAssignedPermissionScheme",
+            id: "search_security_schemes",
+            spec_id: "searchSecuritySchemes",
             method: "GET",
+            path: "/rest/api/3/issuesecurityschemes/search",
+            idempotent: true,
+        },
+        ::appsec_runtime::OperationMeta {
+            id: "assign_permission_scheme",
+            spec_id: "assignPermissionScheme",
+            method: "PUT",
             path: "/rest/api/3/project/{projectKeyOrId}/permissionscheme",
             idempotent: true,
         },
@@ -8431,17 +8447,17 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             idempotent: true,
         },
         ::appsec_runtime::OperationMeta {
-            id: "get_issue_security_level_members",
-            spec_id: "getIssueSecurityLevelMembers",
-            method: "GET",
-            path: "/rest/api/3/issuesecurityschemes/{issueSecuritySchemeId}/members",
-            idempotent: true,
-        },
-        ::appsec_runtime::OperationMeta {
             id: "get_issue_security_scheme",
             spec_id: "getIssueSecurityScheme",
             method: "GET",
             path: "/rest/api/3/issuesecurityschemes/{id}",
+            idempotent: true,
+        },
+        ::appsec_runtime::OperationMeta {
+            id: "add_security_level_members",
+            spec_id: "addSecurityLevelMembers",
+            method: "PUT",
+            path: "/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}/member",
             idempotent: true,
         },
         ::appsec_runtime::OperationMeta {
@@ -8452,13 +8468,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             idempotent: true,
         },
         ::appsec_runtime::OperationMeta {
-            id: "get_project_issue_security_scheme",
-            spec_id: "getProjectIssueSecurityScheme",
-            method: "GET",
-            path: "/rest/api/3/project/{projectKeyOrId}/issuesecuritylevelscheme",
-            idempotent: true,
-        },
-        ::appsec_runtime::OperationMeta {
             id: "get_security_level_members",
             spec_id: "getSecurityLevelMembers",
             method: "GET",
@@ -8466,10 +8475,31 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             idempotent: true,
         },
         ::appsec_runtime::OperationMeta {
-            id: "get_security_levels",
-            spec_id: "getSecurityLevels",
+            id: "create_issue_security_scheme",
+            spec_id: "createIssueSecurityScheme",
+            method: "POST",
+            path: "/rest/api/3/issuesecurityschemes",
+            idempotent: false,
+        },
+        ::appsec_runtime::OperationMeta {
+            id: "update_issue_security_scheme",
+            spec_id: "updateIssueSecurityScheme",
+            method: "PUT",
+            path: "/rest/api/3/issuesecurityschemes/{id}",
+            idempotent: true,
+        },
+        ::appsec_runtime::OperationMeta {
+            id: "associate_schemes_to_projects",
+            spec_id: "associateSchemesToProjects",
+            method: "PUT",
+            path: "/rest/api/3/issuesecurityschemes/project",
+            idempotent: true,
+        },
+        ::appsec_runtime::OperationMeta {
+            id: "get_assigned_permission_scheme",
+            spec_id: "getAssignedPermissionScheme",
             method: "GET",
-            path: "/rest/api/3/issuesecurityschemes/level",
+            path: "/rest/api/3/project/{projectKeyOrId}/permissionscheme",
             idempotent: true,
         },
         ::appsec_runtime::OperationMeta {
@@ -8480,17 +8510,17 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             idempotent: true,
         },
         ::appsec_runtime::OperationMeta {
-            id: "get_task",
-            spec_id: "getTask",
+            id: "get_issue_security_level_members",
+            spec_id: "getIssueSecurityLevelMembers",
             method: "GET",
-            path: "/rest/api/3/task/{taskId}",
+            path: "/rest/api/3/issuesecurityschemes/{issueSecuritySchemeId}/members",
             idempotent: true,
         },
         ::appsec_runtime::OperationMeta {
-            id: "remove_level",
-            spec_id: "removeLevel",
-            method: "DELETE",
-            path: "/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}",
+            id: "get_project_issue_security_scheme",
+            spec_id: "getProjectIssueSecurityScheme",
+            method: "GET",
+            path: "/rest/api/3/project/{projectKeyOrId}/issuesecuritylevelscheme",
             idempotent: true,
         },
         ::appsec_runtime::OperationMeta {
@@ -8505,34 +8535,6 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             spec_id: "searchProjectsUsingSecuritySchemes",
             method: "GET",
             path: "/rest/api/3/issuesecurityschemes/project",
-            idempotent: true,
-        },
-        ::appsec_runtime::OperationMeta {
-            id: "search_security_schemes",
-            spec_id: "searchSecuritySchemes",
-            method: "GET",
-            path: "/rest/api/3/issuesecurityschemes/search",
-            idempotent: true,
-        },
-        ::appsec_runtime::OperationMeta {
-            id: "set_default_levels",
-            spec_id: "setDefaultLevels",
-            method: "PUT",
-            path: "/rest/api/3/issuesecurityschemes/level/default",
-            idempotent: true,
-        },
-        ::appsec_runtime::OperationMeta {
-            id: "update_issue_security_scheme",
-            spec_id: "updateIssueSecurityScheme",
-            method: "PUT",
-            path: "/rest/api/3/issuesecurityschemes/{id}",
-            idempotent: true,
-        },
-        ::appsec_runtime::OperationMeta {
-            id: "update_security_level",
-            spec_id: "updateSecurityLevel",
-            method: "PUT",
-            path: "/rest/api/3/issuesecurityschemes/{schemeId}/level/{levelId}",
             idempotent: true,
         },
     ],

@@ -3600,23 +3600,25 @@ pub mod validation {
 impl Client {
     /// Sends `request` through the runtime and decodes its JSON
     /// answer with status `success` from the bytes already read.
-    async fn exec_json<T: ::serde::de::DeserializeOwned, E>(
-        &self,
+    /// The runtime's future itself, not wrapped in one more.
+    fn exec_json<'a, T: ::serde::de::DeserializeOwned, E>(
+        &'a self,
         request: ::reqwest::Request,
-        info: &OperationInfo,
+        info: &'a OperationInfo,
         success: u16,
-    ) -> ::std::result::Result<ResponseValue<T>, Error<E>> {
+    ) -> impl ::std::future::Future<
+        Output = ::std::result::Result<ResponseValue<T>, Error<E>>,
+    > + Send + 'a {
         let ctx = <Self as ClientInfo<::appsec_runtime::ClientContext>>::inner(self);
         let client = <Self as ClientInfo<::appsec_runtime::ClientContext>>::client(self);
         ::appsec_runtime::hooks::exec_json(
-                client,
-                ctx,
-                &OPERATIONS,
-                request,
-                info,
-                success,
-            )
-            .await
+            client,
+            ctx,
+            &OPERATIONS,
+            request,
+            info,
+            success,
+        )
     }
 }
 impl ClientHooks<::appsec_runtime::ClientContext> for Client {
@@ -3644,17 +3646,38 @@ impl ClientHooks<::appsec_runtime::ClientContext> for Client {
 pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::OperationTable {
     operations: &[
         ::appsec_runtime::OperationMeta {
-            id: "delete_linked_workspaces",
-            spec_id: "deleteLinkedWorkspaces",
-            method: "DELETE",
+            id: "submit_workspaces",
+            spec_id: "submitWorkspaces",
+            method: "POST",
             path: "/rest/security/1.0/linkedWorkspaces/bulk",
             idempotent: true,
         },
         ::appsec_runtime::OperationMeta {
-            id: "delete_vulnerabilities_by_property",
-            spec_id: "deleteVulnerabilitiesByProperty",
+            id: "get_linked_workspaces",
+            spec_id: "getLinkedWorkspaces",
+            method: "GET",
+            path: "/rest/security/1.0/linkedWorkspaces",
+            idempotent: true,
+        },
+        ::appsec_runtime::OperationMeta {
+            id: "submit_vulnerabilities",
+            spec_id: "submitVulnerabilities",
+            method: "POST",
+            path: "/rest/security/1.0/bulk",
+            idempotent: true,
+        },
+        ::appsec_runtime::OperationMeta {
+            id: "get_vulnerability_by_id",
+            spec_id: "getVulnerabilityById",
+            method: "GET",
+            path: "/rest/security/1.0/vulnerability/{vulnerabilityId}",
+            idempotent: true,
+        },
+        ::appsec_runtime::OperationMeta {
+            id: "delete_linked_workspaces",
+            spec_id: "deleteLinkedWorkspaces",
             method: "DELETE",
-            path: "/rest/security/1.0/bulkByProperties",
+            path: "/rest/security/1.0/linkedWorkspaces/bulk",
             idempotent: true,
         },
         ::appsec_runtime::OperationMeta {
@@ -3672,31 +3695,10 @@ pub const OPERATIONS: ::appsec_runtime::OperationTable = ::appsec_runtime::Opera
             idempotent: true,
         },
         ::appsec_runtime::OperationMeta {
-            id: "get_linked_workspaces",
-            spec_id: "getLinkedWorkspaces",
-            method: "GET",
-            path: "/rest/security/1.0/linkedWorkspaces",
-            idempotent: true,
-        },
-        ::appsec_runtime::OperationMeta {
-            id: "get_vulnerability_by_id",
-            spec_id: "getVulnerabilityById",
-            method: "GET",
-            path: "/rest/security/1.0/vulnerability/{vulnerabilityId}",
-            idempotent: true,
-        },
-        ::appsec_runtime::OperationMeta {
-            id: "submit_vulnerabilities",
-            spec_id: "submitVulnerabilities",
-            method: "POST",
-            path: "/rest/security/1.0/bulk",
-            idempotent: true,
-        },
-        ::appsec_runtime::OperationMeta {
-            id: "submit_workspaces",
-            spec_id: "submitWorkspaces",
-            method: "POST",
-            path: "/rest/security/1.0/linkedWorkspaces/bulk",
+            id: "delete_vulnerabilities_by_property",
+            spec_id: "deleteVulnerabilitiesByProperty",
+            method: "DELETE",
+            path: "/rest/security/1.0/bulkByProperties",
             idempotent: true,
         },
     ],

@@ -16,9 +16,11 @@ use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 use std::time::Instant;
 
+use std::future::Future;
+
 use tracing::Instrument;
 
-use crate::body::{self, ResponseTooLarge};
+use crate::body::{self, ReadError};
 use crate::observe::Event;
 use crate::ratelimit::{EndpointKey, RateLimitHeaders};
 use crate::retry::{Attempt, Decision, Outcome, decide};
@@ -107,15 +109,23 @@ pub async fn pre(
 /// extensions, the [`Attempts`] behind it and the service's
 /// [`ErrorFormat`](crate::ErrorFormat), so the facade can decode it from the
 /// response alone.
-pub async fn exec(
-    client: &reqwest::Client,
-    ctx: &ClientContext,
-    operations: &OperationTable,
+pub fn exec<'a>(
+    client: &'a reqwest::Client,
+    ctx: &'a ClientContext,
+    operations: &'a OperationTable,
     request: reqwest::Request,
-    info: &OperationInfo,
-) -> reqwest::Result<reqwest::Response> {
-    let reply = send(client, ctx, operations, request, info).await?;
-    Ok(reply.into_response())
+    info: &'a OperationInfo,
+) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
+    let read_whole = body::accepts_json(&request);
+    call(
+        client,
+        ctx,
+        operations,
+        request,
+        info,
+        read_whole,
+        |answer| answer.map(Reply::into_response),
+    )
 }
 
 /// [`exec`] for an operation whose documented answer is JSON with status
@@ -124,15 +134,32 @@ pub async fn exec(
 /// Any other answer is progenitor's `UnexpectedResponse`, exactly as
 /// [`exec`] would return it, and a body that is not the JSON expected is
 /// `InvalidResponsePayload`, as progenitor's own decoding reports it.
-pub async fn exec_json<T: DeserializeOwned, E>(
-    client: &reqwest::Client,
-    ctx: &ClientContext,
-    operations: &OperationTable,
+#[allow(clippy::result_large_err)] // Progenitor's error type, which generated code returns.
+pub fn exec_json<'a, T: DeserializeOwned, E>(
+    client: &'a reqwest::Client,
+    ctx: &'a ClientContext,
+    operations: &'a OperationTable,
     request: reqwest::Request,
-    info: &OperationInfo,
+    info: &'a OperationInfo,
+    success: u16,
+) -> impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>> + Send + 'a {
+    call(
+        client,
+        ctx,
+        operations,
+        request,
+        info,
+        true,
+        move |answer| decode_json(answer?, success),
+    )
+}
+
+/// The JSON answer of [`exec_json`], from a reply whose body was read.
+#[allow(clippy::result_large_err)] // Progenitor's error type, as above.
+fn decode_json<T: DeserializeOwned, E>(
+    reply: Reply,
     success: u16,
 ) -> Result<ResponseValue<T>, progenitor_client::Error<E>> {
-    let reply = send(client, ctx, operations, request, info).await?;
     let status = reply.response.status();
     if status.as_u16() != success {
         return Err(progenitor_client::Error::UnexpectedResponse(
@@ -140,18 +167,15 @@ pub async fn exec_json<T: DeserializeOwned, E>(
         ));
     }
     let Reply { mut response, body } = reply;
-    match body {
-        Some(bytes) => match serde_json::from_slice(&bytes) {
-            Ok(inner) => Ok(ResponseValue::new(
-                inner,
-                status,
-                std::mem::take(response.headers_mut()),
-            )),
-            Err(e) => Err(progenitor_client::Error::InvalidResponsePayload(bytes, e)),
-        },
-        // Not read here (the request did not ask for JSON): decoded as
-        // progenitor decodes it.
-        None => ResponseValue::from_response(response).await,
+    // Always set: `exec_json` asks the loop to read every body whole.
+    let bytes = body.unwrap_or_default();
+    match serde_json::from_slice(&bytes) {
+        Ok(inner) => Ok(ResponseValue::new(
+            inner,
+            status,
+            std::mem::take(response.headers_mut()),
+        )),
+        Err(e) => Err(progenitor_client::Error::InvalidResponsePayload(bytes, e)),
     }
 }
 
@@ -181,15 +205,22 @@ impl Reply {
     }
 }
 
-/// What [`exec`] and [`exec_json`] share: the attempts, the resend after a
-/// 401, the span, and the error format on a failure.
-async fn send(
-    client: &reqwest::Client,
-    ctx: &ClientContext,
-    operations: &OperationTable,
-    request: reqwest::Request,
-    info: &OperationInfo,
-) -> reqwest::Result<Reply> {
+/// The request loop behind [`exec`] and [`exec_json`]: the attempts, the
+/// resend after a 401, the span, and the error format on a failure; then
+/// `finish` turns the last answer into the caller's output.
+///
+/// One future, written as a single async block rather than a stack of
+/// async functions: each layer would keep its own copy of the request and
+/// be moved, kilobytes at a time, into the layer above it.
+fn call<'a, R>(
+    client: &'a reqwest::Client,
+    ctx: &'a ClientContext,
+    operations: &'a OperationTable,
+    mut request: reqwest::Request,
+    info: &'a OperationInfo,
+    read_whole: bool,
+    finish: impl FnOnce(reqwest::Result<Reply>) -> R + Send + 'a,
+) -> impl Future<Output = R> + Send + 'a {
     let span = tracing::debug_span!(
         "appsec.call",
         operation = info.operation_id,
@@ -197,254 +228,231 @@ async fn send(
         status = tracing::field::Empty,
         wait_ms = tracing::field::Empty,
     );
-    let call = async {
+    let fields = span.clone();
+    async move {
+        let policy = ctx.retry();
+        let limiter = ctx.limiter();
+        let operation = info.operation_id;
+        let op = operations.get(operation);
+        let idempotent = op
+            .map(|op| op.idempotent)
+            .unwrap_or_else(|| is_safe_method(request.method()));
+        let template = match op {
+            Some(op) => Cow::Borrowed(op.path),
+            None => Cow::Owned(request.url().path().to_string()),
+        };
+        let endpoint = EndpointKey::new(request.method().clone(), template);
+        // The per-issue key is needed only once the state holds something back
+        // or a 429 arrives; it is worked out then, from the request's URL.
+        let mut issue: Option<Option<String>> = None;
         // Auth: a refreshing bearer provider gets one refresh and one resend
-        // after a 401 (see `auth::after_unauthorized`).
-        let Some(spare) = auth::spare_for_unauthorized(ctx, &request) else {
-            return attempts(client, ctx, operations, request, info, &span).await;
-        };
-        let result = attempts(client, ctx, operations, request, info, &span).await;
-        let status = result.as_ref().ok().map(|reply| reply.response.status());
-        // Rare: boxed, so that the common call's future stays small.
-        match Box::pin(auth::after_unauthorized(ctx, status, spare)).await {
-            Some(again) => Box::pin(attempts(client, ctx, operations, again, info, &span)).await,
-            None => result,
-        }
-    };
-    // Entering and leaving a span nobody listens to is skipped.
-    let mut reply = if span.is_disabled() {
-        call.await
-    } else {
-        call.instrument(span.clone()).await
-    }?;
-    if !reply.response.status().is_success() {
-        reply
-            .response
-            .extensions_mut()
-            .insert(operations.error_format);
-    }
-    Ok(reply)
-}
-
-/// [`send`] without the resend after a 401.
-async fn attempts(
-    client: &reqwest::Client,
-    ctx: &ClientContext,
-    operations: &OperationTable,
-    request: reqwest::Request,
-    info: &OperationInfo,
-    span: &tracing::Span,
-) -> reqwest::Result<Reply> {
-    let policy = ctx.retry();
-    let limiter = ctx.limiter();
-    let operation = info.operation_id;
-    let op = operations.get(operation);
-    let method = request.method().clone();
-    let idempotent = op
-        .map(|op| op.idempotent)
-        .unwrap_or_else(|| is_safe_method(&method));
-    let template = match op {
-        Some(op) => Cow::Borrowed(op.path),
-        None => Cow::Owned(request.url().path().to_string()),
-    };
-    // The per-issue key is needed only once the state holds something back
-    // or a 429 arrives; it is worked out then, from the request's URL.
-    let mut issue: Option<Option<String>> = None;
-    let endpoint = EndpointKey::new(method, template);
-    let buffered = body::accepts_json(&request);
-    let started = Instant::now();
-    let mut now = started;
-    let mut sent = 0u32;
-    let mut next = Some(request);
-    loop {
-        let Some(mut request) = next.take() else {
-            unreachable!("a request is always queued before the loop repeats")
-        };
-        if limiter.holds_state() && issue.is_none() {
-            issue = Some(issue_of(endpoint.method(), op, request.url()));
-        }
-        let key = issue.as_ref().and_then(Option::as_deref);
-        let admitted = limiter.admit(&endpoint, key, now);
-        // From its admission on, the request counts as in flight: its slot
-        // is spent even while it waits for it.
-        let sending = limiter.sending();
-        let mut sent_at = now;
-        if let Some((wait, scope)) = admitted {
-            let over_budget = policy
-                .budget()
-                .is_some_and(|budget| (now - started).saturating_add(wait) > budget);
-            if over_budget {
-                notify(ctx, || Event::GaveUp {
-                    operation,
-                    attempts: sent,
-                    status: Some(429),
-                });
-                let held = body::held_back(request.url(), wait);
-                return with_attempts(Ok(Reply::streamed(held)), sent, true);
+        // after a 401 (see `auth::after_unauthorized`). Boxed: it is rare.
+        let mut unauthorized = auth::spare_for_unauthorized(ctx, &request).map(Box::new);
+        let mut started = Instant::now();
+        let mut now = started;
+        let mut sent = 0u32;
+        loop {
+            if limiter.holds_state() && issue.is_none() {
+                issue = Some(issue_of(endpoint.method(), op, request.url()));
             }
-            notify(ctx, || Event::Wait {
-                operation,
-                delay: wait,
-                scope,
-            });
-            span.record("wait_ms", wait.as_millis() as u64);
-            pause(wait).await;
-            sent_at = Instant::now();
-        }
-        // Keep a copy for a retry; a streaming body cannot be cloned and is sent once.
-        let spare = if sent < policy.max_retries() {
-            request.try_clone()
-        } else {
-            None
-        };
-        sign_attempt(ctx, &mut request);
-        sent += 1;
-        span.record("attempt", sent);
-        let (result, headers, kind) = match client.execute(request).await {
-            Ok(response) => {
-                let status = response.status();
-                span.record("status", status.as_u16());
-                let received = Instant::now();
-                let headers = RateLimitHeaders::read(response.headers());
-                let fallback = if status == StatusCode::TOO_MANY_REQUESTS {
-                    if issue.is_none() {
-                        issue = Some(issue_of(endpoint.method(), op, response.url()));
-                    }
-                    policy.backoff(sent - 1)
-                } else {
-                    Duration::ZERO
-                };
-                let pause = limiter.observe(
-                    &endpoint,
-                    issue.as_ref().and_then(Option::as_deref),
-                    status,
-                    &headers,
-                    fallback,
-                    sent_at,
-                    received,
-                );
-                drop(sending);
-                if let Some(pause) = pause {
-                    notify(ctx, || Event::Pause {
+            let key = issue.as_ref().and_then(Option::as_deref);
+            let admitted = limiter.admit(&endpoint, key, now);
+            // From its admission on, the request counts as in flight: its slot
+            // is spent even while it waits for it.
+            let sending = limiter.sending();
+            let mut sent_at = now;
+            if let Some((wait, scope)) = admitted {
+                let over_budget = policy
+                    .budget()
+                    .is_some_and(|budget| (now - started).saturating_add(wait) > budget);
+                if over_budget {
+                    notify(ctx, || Event::GaveUp {
                         operation,
-                        scope: pause.scope,
-                        reason: pause.reason,
-                        duration: pause.duration,
+                        attempts: sent,
+                        status: Some(429),
                     });
+                    let held = body::held_back(request.url(), wait);
+                    return finish(finished(operations, Ok(Reply::streamed(held)), sent, true));
                 }
-                match receive(ctx, response, buffered).await {
-                    Ok(reply) => (Ok(reply), headers, None),
-                    Err(Received::TooLarge(limit)) => {
-                        tracing::warn!(operation, limit = limit.limit, "response body too large");
-                        return Err(Box::pin(body::reqwest_error(limit)).await);
+                notify(ctx, || Event::Wait {
+                    operation,
+                    delay: wait,
+                    scope,
+                });
+                fields.record("wait_ms", wait.as_millis() as u64);
+                pause(wait).await;
+                sent_at = Instant::now();
+            }
+            // Keep a copy for a retry; a streaming body cannot be cloned and is sent once.
+            let spare = if sent < policy.max_retries() {
+                request.try_clone()
+            } else {
+                None
+            };
+            sign_attempt(ctx, &mut request);
+            sent += 1;
+            fields.record("attempt", sent);
+            let (result, headers, kind) = match client.execute(request).await {
+                Ok(mut response) => {
+                    let status = response.status();
+                    fields.record("status", status.as_u16());
+                    let received = Instant::now();
+                    let headers = RateLimitHeaders::read(response.headers());
+                    let fallback = if status == StatusCode::TOO_MANY_REQUESTS {
+                        if issue.is_none() {
+                            issue = Some(issue_of(endpoint.method(), op, response.url()));
+                        }
+                        policy.backoff(sent - 1)
+                    } else {
+                        Duration::ZERO
+                    };
+                    let pause = limiter.observe(
+                        &endpoint,
+                        issue.as_ref().and_then(Option::as_deref),
+                        status,
+                        &headers,
+                        fallback,
+                        sent_at,
+                        received,
+                    );
+                    drop(sending);
+                    if let Some(pause) = pause {
+                        notify(ctx, || Event::Pause {
+                            operation,
+                            scope: pause.scope,
+                            reason: pause.reason,
+                            duration: pause.duration,
+                        });
                     }
-                    Err(Received::Cut(e)) => (Err(e), headers, Some(Outcome::Body)),
+                    // Bodies the generated code decodes whole, and every
+                    // error body, are read here within the size limit;
+                    // downloads pass through as streams, limited only when
+                    // the caller asked for it.
+                    if !body::is_buffered(read_whole, &response) {
+                        let response = match ctx.max_stream_size() {
+                            Some(limit) => body::limit_stream(response, limit),
+                            None => response,
+                        };
+                        (Ok(Reply::streamed(response)), headers, None)
+                    } else {
+                        match body::read(&mut response, ctx.max_response_size()).await {
+                            Ok(bytes) => {
+                                let reply = Reply {
+                                    response,
+                                    body: Some(bytes),
+                                };
+                                (Ok(reply), headers, None)
+                            }
+                            Err(ReadError::TooLarge(limit)) => {
+                                tracing::warn!(
+                                    operation,
+                                    limit = limit.limit,
+                                    "response body too large"
+                                );
+                                let error = Box::pin(body::reqwest_error(limit)).await;
+                                return finish(Err(error));
+                            }
+                            Err(ReadError::Transport(e)) => (Err(e), headers, Some(Outcome::Body)),
+                        }
+                    }
                 }
-            }
-            Err(e) => {
-                drop(sending);
-                let kind = failure_of(&e);
-                if is_unresolved(&e) {
-                    let host = e.url().and_then(|url| url.host_str()).unwrap_or_default();
-                    tracing::warn!(operation, host, "host name does not resolve; not retried");
+                Err(e) => {
+                    drop(sending);
+                    let kind = failure_of(&e);
+                    if is_unresolved(&e) {
+                        let host = e.url().and_then(|url| url.host_str()).unwrap_or_default();
+                        tracing::warn!(operation, host, "host name does not resolve; not retried");
+                    }
+                    (Err(e), RateLimitHeaders::default(), Some(kind))
                 }
-                (Err(e), RateLimitHeaders::default(), Some(kind))
-            }
-        };
-        now = Instant::now();
-        let outcome = match (&result, kind) {
-            (_, Some(kind)) => kind,
-            (Ok(reply), None) => Outcome::Response(reply.response.status(), &headers),
-            (Err(_), None) => Outcome::Transport,
-        };
-        let attempt = Attempt {
-            sent,
-            spent: now - started,
-            idempotent,
-            resendable: spare.is_some(),
-        };
-        let key = issue.as_ref().and_then(Option::as_deref);
-        let held = limiter.held_back(&endpoint, key, now);
-        match decide(outcome, attempt, held, policy) {
-            Decision::Done => return with_attempts(result, sent, false),
-            Decision::GiveUp => {
-                let status = status_of(&result);
-                tracing::warn!(
-                    operation,
-                    attempt = sent,
-                    status,
-                    "retries exhausted; returning the last response"
-                );
-                notify(ctx, || Event::GaveUp {
-                    operation,
-                    attempts: sent,
-                    status: (status != 0).then_some(status),
-                });
-                return with_attempts(result, sent, true);
-            }
-            Decision::Wait(delay, reason) => {
-                let status = status_of(&result);
-                tracing::warn!(
-                    operation,
-                    attempt = sent,
-                    status,
-                    delay_ms = delay.as_millis() as u64,
-                    ?reason,
-                    "retrying request"
-                );
-                notify(ctx, || Event::Retry {
-                    operation,
-                    attempt: sent,
-                    status: (status != 0).then_some(status),
-                    delay,
-                    reason,
-                });
-                drop(result);
-                span.record("wait_ms", delay.as_millis() as u64);
-                pause(delay).await;
-                now = Instant::now();
-                next = spare;
+            };
+            now = Instant::now();
+            let outcome = match (&result, kind) {
+                (_, Some(kind)) => kind,
+                (Ok(reply), None) => Outcome::Response(reply.response.status(), &headers),
+                (Err(_), None) => Outcome::Transport,
+            };
+            let attempt = Attempt {
+                sent,
+                spent: now - started,
+                idempotent,
+                resendable: spare.is_some(),
+            };
+            let key = issue.as_ref().and_then(Option::as_deref);
+            let held = limiter.held_back(&endpoint, key, now);
+            match decide(outcome, attempt, held, policy) {
+                Decision::Done => {
+                    let status = status_of(&result);
+                    if status == 401
+                        && let Some(spare) = unauthorized.take()
+                        && let Some(again) = Box::pin(auth::after_unauthorized(
+                            ctx,
+                            Some(StatusCode::UNAUTHORIZED),
+                            *spare,
+                        ))
+                        .await
+                    {
+                        // A fresh token: the resend starts a new count.
+                        request = again;
+                        started = Instant::now();
+                        now = started;
+                        sent = 0;
+                        continue;
+                    }
+                    return finish(finished(operations, result, sent, false));
+                }
+                Decision::GiveUp => {
+                    let status = status_of(&result);
+                    tracing::warn!(
+                        operation,
+                        attempt = sent,
+                        status,
+                        "retries exhausted; returning the last response"
+                    );
+                    notify(ctx, || Event::GaveUp {
+                        operation,
+                        attempts: sent,
+                        status: (status != 0).then_some(status),
+                    });
+                    return finish(finished(operations, result, sent, true));
+                }
+                Decision::Wait(delay, reason) => {
+                    // `decide` waits only when the request can be sent again.
+                    let Some(again) = spare else {
+                        return finish(finished(operations, result, sent, true));
+                    };
+                    request = again;
+                    let status = status_of(&result);
+                    tracing::warn!(
+                        operation,
+                        attempt = sent,
+                        status,
+                        delay_ms = delay.as_millis() as u64,
+                        ?reason,
+                        "retrying request"
+                    );
+                    notify(ctx, || Event::Retry {
+                        operation,
+                        attempt: sent,
+                        status: (status != 0).then_some(status),
+                        delay,
+                        reason,
+                    });
+                    drop(result);
+                    fields.record("wait_ms", delay.as_millis() as u64);
+                    pause(delay).await;
+                    now = Instant::now();
+                }
             }
         }
     }
+    .instrument(span)
 }
 
 /// Sleeps for `wait`. The timer is boxed: waits are rare, and a timer
 /// inline would make every call's future larger.
 async fn pause(wait: Duration) {
     Box::pin(tokio::time::sleep(wait)).await;
-}
-
-/// Why a received response cannot be handed on.
-enum Received {
-    /// Reading the body failed after the headers arrived.
-    Cut(reqwest::Error),
-    /// The body is larger than allowed.
-    TooLarge(ResponseTooLarge),
-}
-
-/// Reads a body the generated code decodes whole (and every error body)
-/// within the size limit; passes downloads through as streams, limited
-/// only when the caller asked for it.
-async fn receive(
-    ctx: &ClientContext,
-    mut response: reqwest::Response,
-    json: bool,
-) -> Result<Reply, Received> {
-    if !body::is_buffered(json, &response) {
-        return Ok(Reply::streamed(match ctx.max_stream_size() {
-            Some(limit) => body::limit_stream(response, limit),
-            None => response,
-        }));
-    }
-    match body::read(&mut response, ctx.max_response_size()).await {
-        Ok(bytes) => Ok(Reply {
-            response,
-            body: Some(bytes),
-        }),
-        Err(body::ReadError::TooLarge(limit)) => Err(Received::TooLarge(limit)),
-        Err(body::ReadError::Transport(e)) => Err(Received::Cut(e)),
-    }
 }
 
 /// How a request that got no response failed.
@@ -537,15 +545,23 @@ fn status_of(result: &reqwest::Result<Reply>) -> u16 {
         .unwrap_or(0)
 }
 
-fn with_attempts(
+/// The last answer as the loop hands it on: a response that is not a
+/// success, or that needed a retry, records its [`Attempts`]; one that is
+/// not a success also carries the service's error format.
+fn finished(
+    operations: &OperationTable,
     result: reqwest::Result<Reply>,
     sent: u32,
     exhausted: bool,
 ) -> reqwest::Result<Reply> {
     result.map(|mut reply| {
-        let attempts = Attempts { sent, exhausted };
-        if !reply.response.status().is_success() || sent > 1 {
-            reply.response.extensions_mut().insert(attempts);
+        let success = reply.response.status().is_success();
+        let extensions = reply.response.extensions_mut();
+        if !success || sent > 1 {
+            extensions.insert(Attempts { sent, exhausted });
+        }
+        if !success {
+            extensions.insert(operations.error_format);
         }
         reply
     })

@@ -308,3 +308,23 @@ async fn cancelling_a_task_posts_once() {
         .await;
     jira(&server).cancel_task("77").await.unwrap();
 }
+
+/// The runtime finds every operation of each generated client in that
+/// client's table: the generator writes the tables in the order the
+/// lookup searches, and a request whose operation is not found is refused.
+#[test]
+fn every_generated_operation_is_found_in_its_table() {
+    use appsec_sdk::jira::{issue_security, security_info};
+    let tables = [
+        &issue_security::OPERATIONS,
+        &security_info::OPERATIONS,
+        &appsec_sdk::qwiet::api::OPERATIONS,
+    ];
+    for table in tables {
+        assert!(table.iter().count() > 5);
+        for op in table.iter() {
+            assert_eq!(table.get(op.id), Some(op), "{}", op.id);
+        }
+        assert_eq!(table.get("not_an_operation"), None);
+    }
+}
