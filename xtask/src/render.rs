@@ -69,6 +69,7 @@ pub fn render_spec(spec_name: &str, yaml: &str) -> Result<String, Error> {
     rewrite::request_facts(&mut parsed, &by_id);
     rewrite::forward_compatible_types(&mut parsed).map_err(|e| Error::new(spec_name, e))?;
     rewrite::json_answers(&mut parsed).map_err(|e| Error::new(spec_name, e))?;
+    rewrite::cheap_length_checks(&mut parsed);
     let table = operation_table(&by_id, &error_format);
     let envelopes = envelope_impls(&parsed);
     let hooks = rewrite::hooks_impl();

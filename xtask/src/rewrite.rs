@@ -409,6 +409,46 @@ fn mark_non_exhaustive(attrs: &mut Vec<syn::Attribute>) {
     }
 }
 
+/// Lets the length checks of generated string types skip counting
+/// characters when the byte length settles them: a string has at most as
+/// many characters as bytes and at least a quarter as many. Typify writes
+/// `value.chars().count() > N` (maximum) and `< N` (minimum); each becomes
+/// the same test behind a byte-length test, so the verdict is unchanged.
+pub fn cheap_length_checks(file: &mut syn::File) {
+    struct Lengths;
+    impl VisitMut for Lengths {
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            syn::visit_mut::visit_expr_mut(self, expr);
+            let syn::Expr::Binary(check) = &*expr else {
+                return;
+            };
+            let Some(value) = counted_chars(&check.left) else {
+                return;
+            };
+            let bound = &check.right;
+            let bytes = match check.op {
+                syn::BinOp::Gt(_) => quote!(#value.len() > #bound),
+                syn::BinOp::Lt(_) => quote!(#value.len() < 4 * #bound),
+                _ => return,
+            };
+            *expr = syn::parse_quote!(#bytes && #check);
+        }
+    }
+    Lengths.visit_file_mut(file);
+}
+
+/// `x` when `expr` is `x.chars().count()`.
+fn counted_chars(expr: &syn::Expr) -> Option<&syn::Expr> {
+    let syn::Expr::MethodCall(count) = expr else {
+        return None;
+    };
+    let syn::Expr::MethodCall(chars) = &*count.receiver else {
+        return None;
+    };
+    let no_args = count.args.is_empty() && chars.args.is_empty();
+    (count.method == "count" && chars.method == "chars" && no_args).then_some(&*chars.receiver)
+}
+
 /// Points every operation whose documented answer is JSON at the client's
 /// `exec_json`, which decodes the answer from the bytes the runtime's
 /// request loop already read. Progenitor's own ending (`exec`, `post`, then
@@ -554,6 +594,31 @@ pub fn hooks_impl() -> TokenStream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn character_counts_are_guarded_by_the_byte_length() {
+        let mut file: syn::File = syn::parse_quote! {
+            fn check(value: &str) -> bool {
+                if value.chars().count() > 255usize {
+                    return false;
+                }
+                if value.chars().count() < 1usize {
+                    return false;
+                }
+                value.chars().count() == 3usize
+            }
+        };
+        cheap_length_checks(&mut file);
+        let text = quote!(#file).to_string();
+        assert!(
+            text.contains("value . len () > 255usize && value . chars () . count () > 255usize")
+        );
+        assert!(
+            text.contains("value . len () < 4 * 1usize && value . chars () . count () < 1usize")
+        );
+        // Equality needs the count itself and is left alone.
+        assert!(text.contains("value . chars () . count () == 3usize"));
+    }
 
     /// A builder's `send` as progenitor 0.15 ends it, answering `success`.
     fn send(success: &str) -> syn::File {

@@ -122,7 +122,7 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
+            if value.len() > 255usize && value.chars().count() > 255usize {
                 return Err("longer than 255 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -179,7 +179,7 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 60usize {
+            if value.len() > 60usize && value.chars().count() > 60usize {
                 return Err("longer than 60 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -848,7 +848,7 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 4000usize {
+            if value.len() > 4000usize && value.chars().count() > 4000usize {
                 return Err("longer than 4000 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -904,7 +904,7 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
+            if value.len() > 255usize && value.chars().count() > 255usize {
                 return Err("longer than 255 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -1128,7 +1128,7 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
+            if value.len() > 255usize && value.chars().count() > 255usize {
                 return Err("longer than 255 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -1185,7 +1185,7 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 60usize {
+            if value.len() > 60usize && value.chars().count() > 60usize {
                 return Err("longer than 60 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -1260,7 +1260,7 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
+            if value.len() > 255usize && value.chars().count() > 255usize {
                 return Err("longer than 255 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -1319,7 +1319,7 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 60usize {
+            if value.len() > 60usize && value.chars().count() > 60usize {
                 return Err("longer than 60 characters".into());
             }
             Ok(Self(value.to_string()))

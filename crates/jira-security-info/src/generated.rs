@@ -30,7 +30,7 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
+            if value.len() > 255usize && value.chars().count() > 255usize {
                 return Err("longer than 255 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -105,7 +105,7 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
+            if value.len() > 255usize && value.chars().count() > 255usize {
                 return Err("longer than 255 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -162,7 +162,7 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
+            if value.len() > 255usize && value.chars().count() > 255usize {
                 return Err("longer than 255 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -233,7 +233,7 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
+            if value.len() > 255usize && value.chars().count() > 255usize {
                 return Err("longer than 255 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -288,7 +288,7 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
+            if value.len() > 2000usize && value.chars().count() > 2000usize {
                 return Err("longer than 2000 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -343,7 +343,7 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
+            if value.len() > 255usize && value.chars().count() > 255usize {
                 return Err("longer than 255 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -563,7 +563,7 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
+            if value.len() > 255usize && value.chars().count() > 255usize {
                 return Err("longer than 255 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -688,7 +688,7 @@ Association that points at Jira issues by ID or key.*/
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
+            if value.len() > 255usize && value.chars().count() > 255usize {
                 return Err("longer than 255 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -744,7 +744,7 @@ Association that points at Jira issues by ID or key.*/
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
+            if value.len() > 2000usize && value.chars().count() > 2000usize {
                 return Err("longer than 2000 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -896,7 +896,7 @@ Association that points at Jira issues by ID or key.*/
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
+            if value.len() > 255usize && value.chars().count() > 255usize {
                 return Err("longer than 255 characters".into());
             }
             static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
@@ -966,7 +966,7 @@ Association that points at Jira issues by ID or key.*/
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 5000usize {
+            if value.len() > 5000usize && value.chars().count() > 5000usize {
                 return Err("longer than 5000 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -1023,7 +1023,7 @@ Association that points at Jira issues by ID or key.*/
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
+            if value.len() > 255usize && value.chars().count() > 255usize {
                 return Err("longer than 255 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -1079,7 +1079,7 @@ Association that points at Jira issues by ID or key.*/
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 255usize {
+            if value.len() > 255usize && value.chars().count() > 255usize {
                 return Err("longer than 255 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -1177,7 +1177,7 @@ Association that points at Jira issues by ID or key.*/
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 2000usize {
+            if value.len() > 2000usize && value.chars().count() > 2000usize {
                 return Err("longer than 2000 characters".into());
             }
             Ok(Self(value.to_string()))

@@ -3122,10 +3122,10 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 320usize {
+            if value.len() > 320usize && value.chars().count() > 320usize {
                 return Err("longer than 320 characters".into());
             }
-            if value.chars().count() < 1usize {
+            if value.len() < 4 * 1usize && value.chars().count() < 1usize {
                 return Err("shorter than 1 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -3230,10 +3230,10 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 320usize {
+            if value.len() > 320usize && value.chars().count() > 320usize {
                 return Err("longer than 320 characters".into());
             }
-            if value.chars().count() < 1usize {
+            if value.len() < 4 * 1usize && value.chars().count() < 1usize {
                 return Err("shorter than 1 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -7238,7 +7238,7 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 3usize {
+            if value.len() < 4 * 3usize && value.chars().count() < 3usize {
                 return Err("shorter than 3 characters".into());
             }
             Ok(Self(value.to_string()))
@@ -7313,7 +7313,7 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 3usize {
+            if value.len() < 4 * 3usize && value.chars().count() < 3usize {
                 return Err("shorter than 3 characters".into());
             }
             Ok(Self(value.to_string()))

@@ -312,12 +312,19 @@ fn apply_to_len(check: Check, len: usize, list: bool) -> Result<(), String> {
 /// The checks of a string.
 fn apply_to_str(check: Check, s: &str) -> Result<(), String> {
     match (check, s) {
-        (Check::MinLength(min), s) if s.chars().count() < min => Err(format!(
-            "is {} long; at least {} required",
-            plural(s.chars().count(), "character", "characters"),
-            plural(min, "is", "are")
-        )),
-        (Check::MaxLength(max), s) if s.chars().count() > max => Err(format!(
+        // A string has at most as many characters as bytes and at least a
+        // quarter as many, so the byte length alone settles most bounds
+        // and the characters are counted only when it does not.
+        (Check::MinLength(min), s)
+            if s.len() < min.saturating_mul(4) && s.chars().count() < min =>
+        {
+            Err(format!(
+                "is {} long; at least {} required",
+                plural(s.chars().count(), "character", "characters"),
+                plural(min, "is", "are")
+            ))
+        }
+        (Check::MaxLength(max), s) if s.len() > max && s.chars().count() > max => Err(format!(
             "is {} characters long; at most {max} allowed",
             s.chars().count()
         )),
@@ -491,6 +498,31 @@ mod tests {
         );
         // Lengths count characters, not bytes.
         assert!(check(&json!({"items": [{"name": "ééé"}]}), &BODY).is_ok());
+    }
+
+    #[test]
+    fn lengths_count_characters_of_every_width() {
+        static TWO_TO_THREE: Schema = Schema {
+            checks: &[Check::MinLength(2), Check::MaxLength(3)],
+            ..Schema::EMPTY
+        };
+        let verdict = |s: &str| check(&json!(s), &TWO_TO_THREE).map_err(|e| e.to_string());
+        // One to four bytes per character, at both bounds.
+        for ok in ["ab", "abc", "éé", "ééé", "€€€", "𝄞𝄞", "𝄞𝄞𝄞"] {
+            assert_eq!(verdict(ok), Ok(()), "{ok}");
+        }
+        for short in ["a", "é", "€", "𝄞"] {
+            assert_eq!(
+                verdict(short),
+                Err("is 1 character long; at least 2 are required".into())
+            );
+        }
+        for long in ["abcd", "éééé", "€€€€", "𝄞𝄞𝄞𝄞"] {
+            assert_eq!(
+                verdict(long),
+                Err("is 4 characters long; at most 3 allowed".into())
+            );
+        }
     }
 
     #[test]

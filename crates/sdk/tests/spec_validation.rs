@@ -303,3 +303,27 @@ async fn valid_bodies_at_every_limit_are_sent() {
     assert_eq!(report.accepted, ["v-1"]);
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
+
+/// The generated string types bound characters, not bytes, at both ends.
+#[test]
+fn generated_string_types_count_characters() {
+    // `search` of Qwiet's invitation list: 1 to 320 characters.
+    use appsec_sdk::qwiet::api::types::ListOrgRbacInvitationsSearch as Search;
+    let wide = ["é".repeat(320), "€".repeat(320), "𝄞".repeat(320)];
+    for ok in ["a", "é", "𝄞"]
+        .into_iter()
+        .chain(wide.iter().map(String::as_str))
+    {
+        assert!(ok.parse::<Search>().is_ok(), "{ok}");
+    }
+    for long in ["a".repeat(321), "é".repeat(321), "𝄞".repeat(321)] {
+        assert_eq!(
+            long.parse::<Search>().unwrap_err().to_string(),
+            "longer than 320 characters"
+        );
+    }
+    assert_eq!(
+        "".parse::<Search>().unwrap_err().to_string(),
+        "shorter than 1 characters"
+    );
+}
