@@ -95,7 +95,7 @@ pin_project_lite::pin_project! {
     /// The future behind [`SendExt::value`].
     ///
     /// Written by hand rather than as an `async fn` so that the generated
-    /// call (a few kilobytes) is stored once and never copied, and so that
+    /// call (about two kilobytes) is stored once and never copied, and so that
     /// the larger error conversion is allocated only when a call fails.
     struct Value<F, T, E> {
         #[pin]
