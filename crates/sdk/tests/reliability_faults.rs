@@ -25,6 +25,9 @@ use futures::TryStreamExt;
 use serde_json::json;
 use uuid::Uuid;
 
+#[path = "support/trace.rs"]
+mod trace;
+
 const MEMBERS: usize = 10_000;
 const FINDINGS: usize = 10_000;
 const VULNERABILITIES: usize = 5_000;
@@ -92,57 +95,61 @@ fn org() -> Uuid {
 
 // ------------------------------------------------------------ retry counting
 
-/// Collects WARN-level log lines: the runtime logs every retry as
-/// `retrying request ... attempt=N` and a give-up as `retry budget exhausted`.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
+/// Every retry the SDK reports through its observer: operation, failed
+/// attempt, status. Counted from the SDK's own events rather than from a
+/// log capture: a subscriber set up per test can miss the first events of
+/// a call site while other tests of this binary run, which made counts
+/// flaky.
+#[derive(Debug, Default)]
+struct Resends(Mutex<Vec<(String, u32, Option<u16>)>>);
 
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+impl Observer for Resends {
+    fn event(&self, event: &Event<'_>) {
+        if let Event::Retry {
+            operation,
+            attempt,
+            status,
+            ..
+        } = event
+        {
+            let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            seen.push((operation.to_string(), *attempt, *status));
+        }
     }
 }
 
-impl Logs {
-    /// Installs a WARN subscriber for this thread (the tests run on a
-    /// current-thread runtime, so every future is polled here).
-    fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
-        let logs = Logs::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::WARN)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        (logs, tracing::subscriber::set_default(subscriber))
+impl Resends {
+    fn seen(&self) -> Vec<(String, u32, Option<u16>)> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-
-    /// Retries taken and the most attempts any single call needed before
-    /// its last retry.
+    /// Retries taken and the most attempts any single call needed.
     fn retries(&self) -> (usize, u32) {
-        let text = self.text();
-        let lines: Vec<&str> = text
-            .lines()
-            .filter(|l| l.contains("retrying request"))
-            .collect();
-        let max_attempt = lines
-            .iter()
-            .filter_map(|l| {
-                let (_, rest) = l.split_once("attempt=")?;
-                rest.split_whitespace().next()?.parse::<u32>().ok()
-            })
-            .max()
-            .unwrap_or(0);
-        (lines.len(), max_attempt + 1)
+        let seen = self.seen();
+        let max_attempt = seen.iter().map(|(_, attempt, _)| *attempt).max();
+        (seen.len(), max_attempt.unwrap_or(0) + 1)
     }
+}
+
+/// [`jira`], with its retries recorded in `resends`.
+fn counted_jira(sandbox: &Sandbox, retry: RetryPolicy, resends: &Arc<Resends>) -> JiraClient {
+    JiraClient::builder(sandbox.url())
+        .bearer_token(Credentials::default().bearer_token)
+        .retry(retry)
+        .observer(resends.clone())
+        .build()
+        .expect("a loopback URL is accepted")
+}
+
+/// [`qwiet`], with its retries recorded in `resends`.
+fn counted_qwiet(sandbox: &Sandbox, retry: RetryPolicy, resends: &Arc<Resends>) -> QwietClient {
+    QwietClient::builder()
+        .base_url(sandbox.qwiet_url())
+        .bearer_token(Credentials::default().qwiet_token)
+        .retry(retry)
+        .observer(resends.clone())
+        .build()
+        .expect("a loopback URL is accepted")
 }
 
 /// What one run cost.
@@ -219,9 +226,9 @@ async fn members_through_faults(what: &'static str, seed: u64, retry_after: bool
     assert_once_in_order(&expected, "reference listing");
 
     let faulty = sandbox(mixed_faults(retry_after), seed, MEMBERS, 0).await;
-    let (logs, _guard) = Logs::capture();
+    let resends = Arc::new(Resends::default());
     let started = Instant::now();
-    let ids = member_ids(&jira(&faulty, fast_retries()), conc)
+    let ids = member_ids(&counted_jira(&faulty, fast_retries(), &resends), conc)
         .await
         .expect("every page succeeds within 12 retries");
     let elapsed = started.elapsed();
@@ -234,11 +241,11 @@ async fn members_through_faults(what: &'static str, seed: u64, retry_after: bool
     );
 
     let stats = faulty.stats();
-    let (retries, max_attempts) = logs.retries();
+    let (retries, max_attempts) = resends.retries();
     assert!(stats.faults_injected > 0, "no fault was injected");
     // Each injected fault cost exactly one retry, and nothing else did: 200
     // pages of 50 plus one request per fault.
-    assert_eq!(retries as u64, stats.faults_injected, "{}", logs.text());
+    assert_eq!(retries as u64, stats.faults_injected);
     assert_eq!(
         stats.requests,
         (MEMBERS / 50) as u64 + stats.faults_injected
@@ -296,9 +303,9 @@ async fn findings_through_faults(what: &'static str, seed: u64, retry_after: boo
     assert_once_in_order(&ascending, "reference listing");
 
     let faulty = sandbox(mixed_faults(retry_after), seed, 0, FINDINGS).await;
-    let (logs, _guard) = Logs::capture();
+    let resends = Arc::new(Resends::default());
     let started = Instant::now();
-    let ids = finding_ids(&qwiet(&faulty, fast_retries()))
+    let ids = finding_ids(&counted_qwiet(&faulty, fast_retries(), &resends))
         .await
         .expect("every page succeeds within 12 retries");
     let elapsed = started.elapsed();
@@ -310,9 +317,9 @@ async fn findings_through_faults(what: &'static str, seed: u64, retry_after: boo
     );
 
     let stats = faulty.stats();
-    let (retries, max_attempts) = logs.retries();
+    let (retries, max_attempts) = resends.retries();
     assert!(stats.faults_injected > 0, "no fault was injected");
-    assert_eq!(retries as u64, stats.faults_injected, "{}", logs.text());
+    assert_eq!(retries as u64, stats.faults_injected);
     assert_eq!(
         stats.requests,
         (FINDINGS / 100) as u64 + stats.faults_injected
@@ -569,39 +576,12 @@ fn assert_each_reported_once(report: &appsec_sdk::jira::SubmitReport) {
     assert!(report.failed.keys().all(|id| !accepted.contains(id)));
 }
 
-/// Every retry the SDK reports: operation, failed attempt, status.
-#[derive(Debug, Default)]
-struct Resends(Mutex<Vec<(String, u32, Option<u16>)>>);
-
-impl Observer for Resends {
-    fn event(&self, event: &Event<'_>) {
-        if let Event::Retry {
-            operation,
-            attempt,
-            status,
-            ..
-        } = event
-        {
-            let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            seen.push((operation.to_string(), *attempt, *status));
-        }
-    }
-}
-
 #[tokio::test]
 async fn bulk_submit_through_faults_accepts_each_vulnerability_exactly_once() {
     // Seed 36 drops the connection of two submissions (and of the link).
     let sb = sandbox(mixed_faults(true), 36, 0, 0).await;
-    // Retries are counted from the SDK's own events: a log capture set up
-    // per test can miss the first events of a call site while other tests
-    // of this binary run, which made the count flaky.
     let resends = Arc::new(Resends::default());
-    let jira = JiraClient::builder(sb.url())
-        .bearer_token(Credentials::default().bearer_token)
-        .retry(fast_retries())
-        .observer(resends.clone())
-        .build()
-        .expect("a loopback URL is accepted");
+    let jira = counted_jira(&sb, fast_retries(), &resends);
     let started = Instant::now();
     let report = link_and_submit(&jira, 7).await.expect("nothing invalid");
     let elapsed = started.elapsed();
@@ -617,14 +597,9 @@ async fn bulk_submit_through_faults_accepts_each_vulnerability_exactly_once() {
     for (id, usns) in &stats.vulnerability_deliveries {
         assert_eq!(usns, &[7], "{id} delivered {usns:?}");
     }
-    let seen = resends.0.lock().unwrap().clone();
-    let retries = seen.len();
-    let max_attempts = seen
-        .iter()
-        .map(|(_, attempt, _)| attempt + 1)
-        .max()
-        .unwrap_or(1);
-    let resent_after_drop = seen
+    let (retries, max_attempts) = resends.retries();
+    let resent_after_drop = resends
+        .seen()
         .iter()
         .filter(|(operation, _, status)| operation == "submit_vulnerabilities" && status.is_none())
         .count();
@@ -653,8 +628,8 @@ async fn bulk_submit_whose_answers_are_lost_is_redelivered_but_applied_once() {
         ..mixed_faults(false)
     };
     let sb = sandbox(faults, 5, 0, 0).await;
-    let jira = jira(&sb, fast_retries());
-    let (logs, _guard) = Logs::capture();
+    let resends = Arc::new(Resends::default());
+    let jira = counted_jira(&sb, fast_retries(), &resends);
     let started = Instant::now();
     let report = link_and_submit(&jira, 9).await.expect("nothing invalid");
     let elapsed = started.elapsed();
@@ -678,7 +653,7 @@ async fn bulk_submit_whose_answers_are_lost_is_redelivered_but_applied_once() {
     for (id, usns) in &stats.vulnerability_deliveries {
         assert!(usns.iter().all(|n| *n == 9), "{id}: {usns:?}");
     }
-    let (retries, max_attempts) = logs.retries();
+    let (retries, max_attempts) = resends.retries();
     // Reads go through the same faults; retries make them succeed.
     let stored = jira
         .security_info()
@@ -785,15 +760,9 @@ async fn list_with_every_auth(jira: &[JiraClient], qwiet: &QwietClient) -> Vec<E
 /// base64 basic credential.
 #[tokio::test]
 async fn no_secret_reaches_trace_logs_or_rendered_errors() {
-    let _ = tracing_log::LogTracer::init();
-    let logs = Logs::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // The whole binary's logs: a subscriber for this test's thread alone
+    // misses events whose call site another test reached first.
+    let captured = trace::capture();
 
     let c = secret_credentials();
     let config = |faults: Faults| SandboxConfig {
@@ -913,7 +882,7 @@ async fn no_secret_reaches_trace_logs_or_rendered_errors() {
     for e in &errors {
         rendered.push_str(&format!("{e}\n{e:?}\n{e:#?}\n"));
     }
-    let logs = logs.text();
+    let logs = captured.text();
     assert!(logs.contains("retrying request"), "retries are logged");
     assert!(logs.contains("TRACE"), "TRACE events are captured");
 
