@@ -18,6 +18,8 @@ use std::time::Instant;
 
 use std::future::Future;
 
+use futures::FutureExt as _;
+
 use tracing::Instrument;
 
 use crate::body::{self, ReadError};
@@ -117,15 +119,8 @@ pub fn exec<'a>(
     info: &'a OperationInfo,
 ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
     let read_whole = body::accepts_json(&request);
-    call(
-        client,
-        ctx,
-        operations,
-        request,
-        info,
-        read_whole,
-        |answer| answer.map(Reply::into_response),
-    )
+    call(client, ctx, operations, request, info, read_whole)
+        .map(|answer| answer.map(Reply::into_response))
 }
 
 /// [`exec`] for an operation whose documented answer is JSON with status
@@ -143,15 +138,8 @@ pub fn exec_json<'a, T: DeserializeOwned, E>(
     info: &'a OperationInfo,
     success: u16,
 ) -> impl Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>> + Send + 'a {
-    call(
-        client,
-        ctx,
-        operations,
-        request,
-        info,
-        true,
-        move |answer| decode_json(answer?, success),
-    )
+    call(client, ctx, operations, request, info, true)
+        .map(move |answer| decode_json(answer?, success))
 }
 
 /// The JSON answer of [`exec_json`], from a reply whose body was read.
@@ -206,21 +194,20 @@ impl Reply {
 }
 
 /// The request loop behind [`exec`] and [`exec_json`]: the attempts, the
-/// resend after a 401, the span, and the error format on a failure; then
-/// `finish` turns the last answer into the caller's output.
+/// resend after a 401, the span, and the error format on a failure.
 ///
 /// One future, written as a single async block rather than a stack of
 /// async functions: each layer would keep its own copy of the request and
-/// be moved, kilobytes at a time, into the layer above it.
-fn call<'a, R>(
+/// be moved, kilobytes at a time, into the layer above it. Not generic, so
+/// that it is compiled once; `exec_json` maps its answer per answer type.
+fn call<'a>(
     client: &'a reqwest::Client,
     ctx: &'a ClientContext,
     operations: &'a OperationTable,
     mut request: reqwest::Request,
     info: &'a OperationInfo,
     read_whole: bool,
-    finish: impl FnOnce(reqwest::Result<Reply>) -> R + Send + 'a,
-) -> impl Future<Output = R> + Send + 'a {
+) -> impl Future<Output = reqwest::Result<Reply>> + Send + 'a {
     let span = tracing::debug_span!(
         "appsec.call",
         operation = info.operation_id,
@@ -272,7 +259,7 @@ fn call<'a, R>(
                         status: Some(429),
                     });
                     let held = body::held_back(request.url(), wait);
-                    return finish(finished(operations, Ok(Reply::streamed(held)), sent, true));
+                    return finished(operations, Ok(Reply::streamed(held)), sent, true);
                 }
                 notify(ctx, || Event::Wait {
                     operation,
@@ -350,7 +337,7 @@ fn call<'a, R>(
                                     "response body too large"
                                 );
                                 let error = Box::pin(body::reqwest_error(limit)).await;
-                                return finish(Err(error));
+                                return Err(error);
                             }
                             Err(ReadError::Transport(e)) => (Err(e), headers, Some(Outcome::Body)),
                         }
@@ -399,7 +386,7 @@ fn call<'a, R>(
                         sent = 0;
                         continue;
                     }
-                    return finish(finished(operations, result, sent, false));
+                    return finished(operations, result, sent, false);
                 }
                 Decision::GiveUp => {
                     let status = status_of(&result);
@@ -414,12 +401,12 @@ fn call<'a, R>(
                         attempts: sent,
                         status: (status != 0).then_some(status),
                     });
-                    return finish(finished(operations, result, sent, true));
+                    return finished(operations, result, sent, true);
                 }
                 Decision::Wait(delay, reason) => {
                     // `decide` waits only when the request can be sent again.
                     let Some(again) = spare else {
-                        return finish(finished(operations, result, sent, true));
+                        return finished(operations, result, sent, true);
                     };
                     request = again;
                     let status = status_of(&result);
