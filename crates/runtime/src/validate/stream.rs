@@ -159,11 +159,17 @@ impl<'s> Node<'s> {
     }
 }
 
-/// Integers are checked as the `f64` serde_json compares them as.
-macro_rules! numbers {
-    ($($method:ident: $int:ty),*) => {$(
-        fn $method(self, v: $int) -> Result<(), Stop> {
-            self.number(v as f64)
+/// serde's eight integer methods of a `Serializer`, each answering `$body`
+/// with the receiver as `$this` and the integer as `$v`.
+macro_rules! integer_methods {
+    ($ok:ty, |$this:ident, $v:ident| $body:expr) => {
+        integer_methods!(@each $ok, $this, $v, $body;
+            serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+            serialize_u8: u8, serialize_u16: u16, serialize_u32: u32, serialize_u64: u64);
+    };
+    (@each $ok:ty, $this:ident, $v:ident, $body:expr; $($method:ident: $int:ty),*) => {$(
+        fn $method($this, $v: $int) -> Result<$ok, Stop> {
+            $body
         }
     )*};
 }
@@ -193,16 +199,8 @@ impl<'s> ser::Serializer for Node<'s> {
         Ok(())
     }
 
-    numbers!(
-        serialize_i8: i8,
-        serialize_i16: i16,
-        serialize_i32: i32,
-        serialize_i64: i64,
-        serialize_u8: u8,
-        serialize_u16: u16,
-        serialize_u32: u32,
-        serialize_u64: u64
-    );
+    // Integers are checked as the `f64` serde_json compares them as.
+    integer_methods!((), |self, v| self.number(v as f64));
     fn serialize_f32(self, v: f32) -> Result<(), Stop> {
         self.serialize_f64(v.into())
     }
@@ -425,15 +423,6 @@ impl ser::SerializeMap for Object<'_> {
 /// A map key as the JSON text serde_json writes for it.
 struct KeyText;
 
-/// serde_json writes integer map keys as their decimal text.
-macro_rules! integer_keys {
-    ($($method:ident: $int:ty),*) => {$(
-        fn $method(self, v: $int) -> Result<String, Stop> {
-            Ok(v.to_string())
-        }
-    )*};
-}
-
 impl ser::Serializer for KeyText {
     type Ok = String;
     type Error = Stop;
@@ -466,16 +455,8 @@ impl ser::Serializer for KeyText {
     ) -> Result<String, Stop> {
         value.serialize(self)
     }
-    integer_keys!(
-        serialize_i8: i8,
-        serialize_i16: i16,
-        serialize_i32: i32,
-        serialize_i64: i64,
-        serialize_u8: u8,
-        serialize_u16: u16,
-        serialize_u32: u32,
-        serialize_u64: u64
-    );
+    // serde_json writes integer map keys as their decimal text.
+    integer_methods!(String, |self, v| Ok(v.to_string()));
     // Every other kind of key is left to serde_json, through the tree.
     fn serialize_bool(self, _: bool) -> Result<String, Stop> {
         Err(Stop::Tree)
